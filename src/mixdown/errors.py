@@ -1,0 +1,68 @@
+"""The one error tree. Every error carries a TencentCloud error code.
+
+The API translates these to the response envelope in one place; the CLI prints
+``code: message`` and exits 2 for input errors. Messages name the field path or the
+file at fault, never internals.
+"""
+
+from __future__ import annotations
+
+
+class MixdownError(Exception):
+    """Base of every expected failure; ``code`` is a TencentCloud error code."""
+
+    code = "FailedOperation"
+    #: True when the caller's input is at fault (CLI exit 2), False for our own failures.
+    user_error = True
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InvalidParameter(MixdownError):
+    code = "InvalidParameter"
+
+
+class RecordParameterError(InvalidParameter):
+    """A generation parameter (Whiteboard, Concat, MixStream, RecordControl) is invalid."""
+
+    code = "InvalidParameter.RecordParameter"
+
+
+class ManifestError(InvalidParameter):
+    """The recording manifest is malformed."""
+
+    code = "InvalidParameter"
+
+
+class InvalidParameterValue(MixdownError):
+    code = "InvalidParameterValue"
+
+
+class MediaError(MixdownError):
+    """A media file cannot be read or used; the message names the file."""
+
+    code = "FailedOperation.Media"
+
+
+class RenderError(MixdownError):
+    """ffmpeg failed on input that looked valid."""
+
+    code = "FailedOperation.Record"
+    user_error = False
+
+
+class Cancelled(MixdownError):
+    code = "FailedOperation.Cancelled"
+    user_error = False
+
+
+class InternalError(MixdownError):
+    code = "InternalError"
+    user_error = False

@@ -1,0 +1,253 @@
+"""One generation end to end: probe -> plan (pure) -> render (ffmpeg) -> VideoInfo list."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from mixdown.domain.media import MediaInfo
+from mixdown.domain.parameters import GenerationParams
+from mixdown.domain.recording import Recording
+from mixdown.errors import InvalidParameter, MediaError, MixdownError
+from mixdown.planning.manifest import load_manifest
+from mixdown.planning.params import PARAM_KEYS, parse_params
+from mixdown.planning.plan import OutputPlan, Plan, Render
+from mixdown.planning.planner import build_plan
+from mixdown.planning.reader import Reader
+from mixdown.planning.timeline import OmittedDuration
+from mixdown.render.command import build_command
+from mixdown.render.probe import probe_media
+from mixdown.render.runner import run_ffmpeg
+from mixdown.render.source import MediaSource
+from mixdown.settings import Settings
+
+Progress = Callable[[float], None]
+#: CreateVideoGenerationTask fields a params file may carry besides the four objects.
+_TASK_KEYS = ("OnlineRecordTaskId", "SdkAppId", "ExtraData")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    play_time: int
+    size: int
+    format: str
+    duration: int
+    url: str
+    video_id: str
+    video_type: int
+    user_id: str
+    width: int
+    height: int
+
+    def to_tiw(self) -> dict[str, Any]:
+        return {
+            "VideoPlayTime": self.play_time,
+            "VideoSize": self.size,
+            "VideoFormat": self.format,
+            "VideoDuration": self.duration,
+            "VideoUrl": self.url,
+            "VideoId": self.video_id,
+            "VideoType": self.video_type,
+            "UserId": self.user_id,
+            "Width": self.width,
+            "Height": self.height,
+        }
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    total_time: int
+    omitted: tuple[OmittedDuration, ...]
+    videos: tuple[VideoInfo, ...]
+
+    def to_tiw(self) -> dict[str, Any]:
+        return {
+            "TotalTime": self.total_time,
+            "OmittedDurations": [o.to_tiw() for o in self.omitted],
+            "VideoInfoList": [v.to_tiw() for v in self.videos],
+        }
+
+
+def _temp_source(settings: Settings) -> MediaSource:
+    return MediaSource(Path(tempfile.mkdtemp(prefix="mixdown-")), settings.max_download_bytes)
+
+
+def probe_recording(
+    recording: Recording, settings: Settings, source: MediaSource | None = None
+) -> dict[str, MediaInfo]:
+    """Probe every segment (main and small); errors name the file."""
+    own = source is None
+    src = source or _temp_source(settings)
+    try:
+        probes: dict[str, MediaInfo] = {}
+        for seg in recording.all_segments():
+            if seg.url not in probes:
+                info = probe_media(src.local(seg.url), label=seg.url)
+                if info.duration_ms > settings.max_duration_ms:
+                    raise MediaError(
+                        f"{seg.url}: longer than the {settings.max_duration_ms} ms cap"
+                    )
+                probes[seg.url] = info
+        return probes
+    finally:
+        if own:
+            src.close()
+
+
+def plan_generation(
+    recording: Recording,
+    params: GenerationParams,
+    probes: Mapping[str, MediaInfo],
+    settings: Settings,
+    filler_image: str = "",
+) -> Plan:
+    plan = build_plan(recording, params, probes, filler_image)
+    if plan.total_time > settings.max_duration_ms:
+        raise InvalidParameter(f"recording is longer than the {settings.max_duration_ms} ms cap")
+    return plan
+
+
+def generate(
+    recording: Recording,
+    params: GenerationParams,
+    out_dir: Path,
+    settings: Settings,
+    *,
+    probes: Mapping[str, MediaInfo] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    source: MediaSource | None = None,
+) -> GenerationResult:
+    """Render every output into ``out_dir``; VideoUrl is the file name inside it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    src = source or MediaSource(out_dir / ".work", settings.max_download_bytes)
+    try:
+        if probes is None:
+            probes = probe_recording(recording, settings, src)
+        effective = params.over(recording.defaults)
+        image = effective.concat.image if effective.concat and effective.concat.enabled else ""
+        filler = str(src.local(image)) if image else ""
+        plan = plan_generation(recording, params, probes, settings, filler)
+        local = {i.url: str(src.local(i.url)) for i in plan.inputs}
+        if filler:
+            local[filler] = filler
+        videos = _execute(plan, local, out_dir, settings, progress, cancel)
+        return GenerationResult(plan.total_time, plan.omitted, tuple(videos))
+    finally:
+        if source is None:
+            src.close()
+
+
+def _execute(
+    plan: Plan,
+    local: Mapping[str, str],
+    out_dir: Path,
+    settings: Settings,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+) -> list[VideoInfo]:
+    weights = [_weight(r) for r in plan.renders]
+    total = sum(weights) or 1.0
+    done = 0.0
+    videos: list[VideoInfo] = []
+    for render, weight in zip(plan.renders, weights, strict=True):
+        cmd = build_command(settings.ffmpeg, plan, render, local, out_dir, settings.encoding)
+
+        def report(fraction: float, base: float = done, w: float = weight) -> None:
+            if progress is not None:
+                progress((base + fraction * w) / total)
+
+        try:
+            run_ffmpeg(cmd.argv, render.duration, report, cancel)
+        except MixdownError:
+            for temp in cmd.temp_paths:
+                temp.unlink(missing_ok=True)
+            raise
+        for output, temp in zip(render.outputs, cmd.temp_paths, strict=True):
+            final = out_dir / output.name
+            os.replace(temp, final)
+            videos.append(_video_info(output, final))
+        done += weight
+    if progress is not None:
+        progress(1.0)
+    return videos
+
+
+def _weight(render: Render) -> float:
+    """Relative cost: output pixels per second (audio counts as a small picture)."""
+    pixels = sum(o.video.width * o.video.height if o.video else 50_000 for o in render.outputs)
+    return float(render.duration) * pixels
+
+
+def _video_info(output: OutputPlan, path: Path) -> VideoInfo:
+    with av.open(str(path)) as container:
+        duration = round((container.duration or 0) / 1000)
+    return VideoInfo(
+        play_time=output.play_time,
+        size=path.stat().st_size,
+        format=output.format,
+        duration=duration,
+        url=output.name,
+        video_id=uuid.uuid4().hex,
+        video_type=output.video_type,
+        user_id=output.user_id,
+        width=output.video.width if output.video else 0,
+        height=output.video.height if output.video else 0,
+    )
+
+
+def load_params(path: Path | None) -> GenerationParams:
+    """A CreateVideoGenerationTask-shaped JSON file; absent: no overrides."""
+    if path is None:
+        return GenerationParams()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidParameter(f"{path}: cannot read parameters ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidParameter(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    params = parse_params(data)
+    whole = Reader(data, "")
+    whole.ignore(*PARAM_KEYS, *_TASK_KEYS)
+    whole.done()
+    return params
+
+
+def generate_from_manifest(
+    manifest_path: Path,
+    params_path: Path | None,
+    out_dir: Path,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> GenerationResult:
+    """The CLI's job: writes the outputs and ``out_dir/result.json``."""
+    recording = load_manifest(manifest_path)
+    params = load_params(params_path)
+    result = generate(recording, params, out_dir, settings, progress=progress, cancel=cancel)
+    text = json.dumps(result.to_tiw(), indent=2)
+    (out_dir / "result.json").write_text(text + "\n", encoding="utf-8")
+    return result
+
+
+def plan_from_manifest(manifest_path: Path, params_path: Path | None, settings: Settings) -> Plan:
+    recording = load_manifest(manifest_path)
+    params = load_params(params_path)
+    src = _temp_source(settings)
+    try:
+        probes = probe_recording(recording, settings, src)
+        effective = params.over(recording.defaults)
+        image = effective.concat.image if effective.concat and effective.concat.enabled else ""
+        return plan_generation(recording, params, probes, settings, image)
+    finally:
+        src.close()

@@ -1,0 +1,331 @@
+"""Recording + parameters + probe results -> Plan. Pure: no I/O, no clocks."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mixdown.domain.geometry import Rect, even
+from mixdown.domain.media import MediaInfo
+from mixdown.domain.parameters import GenerationParams, Whiteboard
+from mixdown.domain.recording import Recording, Segment, Stream, StreamKind
+from mixdown.domain.timing import Span, merge
+from mixdown.errors import MediaError, RecordParameterError
+from mixdown.planning.control import select
+from mixdown.planning.layout import layout_for
+from mixdown.planning.plan import (
+    AudioPlan,
+    Clip,
+    Input,
+    OutputPlan,
+    Placement,
+    Plan,
+    Render,
+    VideoPlan,
+)
+from mixdown.planning.seating import seat
+from mixdown.planning.timeline import Timeline
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One continuous run of a segment on the playback timeline."""
+
+    input: int
+    at: int
+    length: int
+    video: Clip | None
+    audio: Clip | None
+
+
+@dataclass(frozen=True)
+class StreamMedia:
+    stream: Stream
+    pieces: tuple[Piece, ...]
+    size: tuple[int, int] | None  # display size of its main video, None if it has none
+
+    @property
+    def video_clips(self) -> list[Clip]:
+        return [p.video for p in self.pieces if p.video is not None]
+
+    @property
+    def audio_clips(self) -> list[Clip]:
+        return [p.audio for p in self.pieces if p.audio is not None]
+
+
+class _Inputs:
+    """Interns segment urls as plan inputs."""
+
+    def __init__(self, probes: Mapping[str, MediaInfo]) -> None:
+        self.probes = probes
+        self.items: list[Input] = []
+        self.index: dict[str, int] = {}
+
+    def add(self, url: str) -> int:
+        if url not in self.index:
+            info = self.probes[url]
+            self.index[url] = len(self.items)
+            self.items.append(Input(url, info.video is not None, info.audio is not None))
+        return self.index[url]
+
+
+def build_plan(
+    recording: Recording,
+    params: GenerationParams,
+    probes: Mapping[str, MediaInfo],
+    filler_image: str = "",
+) -> Plan:
+    """``params`` are the task's; each object missing there comes from the recording."""
+    p = params.over(recording.defaults)
+    _check_probes(recording, probes)
+    timeline = Timeline(recording.start_ms, _stop(recording, probes), recording.pauses)
+    inputs = _Inputs(probes)
+    found = [_stream_media(s, p, timeline, inputs) for s in recording.streams]
+    media = [m for m in found if m is not None and m.pieces]
+    renders: list[Render] = []
+    if p.mix_stream is not None and p.mix_stream.enabled:
+        renders.append(_mix_render(recording, p, media, timeline.total_ms))
+    concat = p.concat is not None and p.concat.enabled
+    names: set[str] = set()
+    for m in media:
+        groups = [m.pieces] if concat else tuple((piece,) for piece in m.pieces)
+        for group in groups:
+            renders.append(
+                _stream_render(
+                    m,
+                    group,
+                    p.whiteboard or Whiteboard(),
+                    filler_image if concat else "",
+                    recording.audio_file_needed,
+                    names,
+                )
+            )
+    return Plan(
+        total_time=timeline.total_ms,
+        omitted=timeline.omitted(),
+        inputs=tuple(inputs.items),
+        renders=tuple(r for r in renders if r.outputs),
+    )
+
+
+def _check_probes(recording: Recording, probes: Mapping[str, MediaInfo]) -> None:
+    for seg in recording.all_segments():
+        if seg.url not in probes:
+            raise MediaError(f"{seg.url}: not probed")
+
+
+def _stop(recording: Recording, probes: Mapping[str, MediaInfo]) -> int:
+    if recording.stop_ms is not None:
+        return recording.stop_ms
+    ends = [
+        seg.start_ms + probes[seg.url].duration_ms
+        for stream in recording.streams
+        for seg in stream.segments
+    ]
+    stop = max(ends, default=recording.start_ms)
+    if stop <= recording.start_ms:
+        raise RecordParameterError("RecordStopTimeMs: absent and no media ends after the start")
+    return stop
+
+
+def _stream_media(
+    stream: Stream, p: GenerationParams, timeline: Timeline, inputs: _Inputs
+) -> StreamMedia | None:
+    choice = select(stream.stream_id, p.record_control)
+    if not choice.record:
+        return None
+    segments = stream.segments
+    if choice.small and stream.small_segments:
+        segments = stream.small_segments
+    infos = {s.url: inputs.probes[s.url] for s in segments}
+    pieces: list[Piece] = []
+    for seg, owned in _owned_spans(segments, infos):
+        info = infos[seg.url]
+        for wall in owned:
+            for mapped in timeline.map(wall):
+                piece = _piece(seg, info, mapped.wall, mapped.at, inputs, choice.audio)
+                if piece is not None:
+                    pieces.append(piece)
+    pieces.sort(key=lambda x: x.at)
+    return StreamMedia(stream, tuple(pieces), _main_size(segments, infos))
+
+
+def _owned_spans(
+    segments: tuple[Segment, ...], infos: Mapping[str, MediaInfo]
+) -> list[tuple[Segment, list[Span]]]:
+    """Where segments overlap, the one that started later wins (a reconnect replaces)."""
+    spans = [
+        (seg, Span(seg.start_ms, seg.start_ms + infos[seg.url].duration_ms)) for seg in segments
+    ]
+    spans = [(seg, s) for seg, s in spans if not s.empty]
+    bounds = sorted({t for _, s in spans for t in (s.start, s.end)})
+    owned: dict[int, list[Span]] = {}
+    for lo, hi in itertools.pairwise(bounds):
+        covering = [i for i, (_, s) in enumerate(spans) if s.start <= lo and hi <= s.end]
+        if covering:
+            winner = max(covering, key=lambda i: (spans[i][1].start, i))
+            owned.setdefault(winner, []).append(Span(lo, hi))
+    return [(spans[i][0], merge(owned[i])) for i in sorted(owned)]
+
+
+def _piece(
+    seg: Segment, info: MediaInfo, wall: Span, at: int, inputs: _Inputs, with_audio: bool
+) -> Piece | None:
+    index = inputs.add(seg.url)
+    local = wall.shift(-seg.start_ms)
+
+    def clip(track_start: int, track_len: int) -> Clip | None:
+        part = local.intersect(Span(track_start, track_start + track_len))
+        return Clip(index, part, at + part.start - local.start) if part else None
+
+    video = clip(info.video.start_ms, info.video.duration_ms) if info.video else None
+    audio = clip(info.audio.start_ms, info.audio.duration_ms) if info.audio and with_audio else None
+    if video is None and audio is None:
+        return None
+    return Piece(index, at, local.length, video, audio)
+
+
+def _main_size(
+    segments: tuple[Segment, ...], infos: Mapping[str, MediaInfo]
+) -> tuple[int, int] | None:
+    """The display size that covers the most time; per-stream videos use it."""
+    weight: dict[tuple[int, int], int] = {}
+    for seg in segments:
+        v = infos[seg.url].video
+        if v is not None:
+            key = (even(v.width), even(v.height))
+            weight[key] = weight.get(key, 0) + v.duration_ms
+    if not weight:
+        return None
+    return max(weight, key=lambda k: weight[k])
+
+
+def _mix_render(
+    recording: Recording, p: GenerationParams, media: list[StreamMedia], total: int
+) -> Render:
+    mix = p.mix_stream
+    assert mix is not None
+    layout = layout_for(mix)
+    presence = {
+        m.stream.stream_id: merge([Span(c.at, c.end) for c in m.video_clips])
+        for m in media
+        if m.video_clips
+    }
+    by_id = {m.stream.stream_id: m for m in media}
+    drawn: list[tuple[int, int, Placement]] = []
+    for s in seat(layout.slots, presence):
+        slot = layout.slots[s.slot]
+        for input_index, clips in _clips_within(by_id[s.stream_id].video_clips, s.span):
+            placement = Placement(
+                input_index, clips, slot.rect, slot.z, slot.fill_mode, slot.background
+            )
+            drawn.append((slot.z, s.slot, placement))
+    # Draw order: ZOrder, then slot list order; sorted() is stable within a slot.
+    placements = tuple(pl for _, _, pl in sorted(drawn, key=lambda d: (d[0], d[1])))
+    lanes = () if mix.disable_audio else tuple(tuple(m.audio_clips) for m in media if m.audio_clips)
+    output = OutputPlan(
+        name=f"mix_{recording.room_id}_{layout.suffix}.mp4",
+        format="mp4",
+        video_type=3,
+        user_id=f"tic_mixstream_{recording.room_id}_{layout.suffix}",
+        play_time=0,
+        duration=total,
+        video=VideoPlan(layout.width, layout.height, layout.background, "", placements),
+        audio=AudioPlan(lanes) if lanes else None,
+    )
+    return Render((output,), total)
+
+
+def _clips_within(clips: list[Clip], span: Span) -> list[tuple[int, tuple[Clip, ...]]]:
+    """The parts of ``clips`` inside the playback ``span``, grouped by input in order."""
+    groups: dict[int, list[Clip]] = {}
+    for c in clips:
+        part = Span(c.at, c.end).intersect(span)
+        if part is None:
+            continue
+        offset = part.start - c.at
+        cut = Clip(
+            c.input, Span(c.src.start + offset, c.src.start + offset + part.length), part.start
+        )
+        groups.setdefault(c.input, []).append(cut)
+    return [(i, tuple(g)) for i, g in groups.items()]
+
+
+def _stream_render(
+    m: StreamMedia,
+    pieces: tuple[Piece, ...],
+    board: Whiteboard,
+    filler_image: str,
+    audio_file: bool,
+    names: set[str],
+) -> Render:
+    start = min(p.at for p in pieces)
+    end = max(p.at + p.length for p in pieces)
+    video_clips = [_shift(p.video, -start) for p in pieces if p.video is not None]
+    audio_clips = [_shift(p.audio, -start) for p in pieces if p.audio is not None]
+    stream = m.stream
+    kind = stream.kind
+    size = (even(board.width), even(board.height)) if kind is StreamKind.WHITEBOARD else m.size
+    video = None
+    if video_clips and size is not None:
+        width, height = size
+        full = Rect(0, 0, width, height)
+        placements = tuple(
+            Placement(i, clips, full, 0) for i, clips in _group_by_input(video_clips)
+        )
+        video = VideoPlan(width, height, "#000000", filler_image, placements)
+    audio = AudioPlan((tuple(audio_clips),)) if audio_clips else None
+    outputs: list[OutputPlan] = []
+    label = "whiteboard" if kind is StreamKind.WHITEBOARD else f"{kind.value}_{stream.stream_id}"
+    if video is not None or audio is not None:
+        outputs.append(
+            OutputPlan(
+                _unique(f"{label}_{start}.mp4", names),
+                "mp4",
+                kind.video_type,
+                stream.user_id,
+                start,
+                end - start,
+                video,
+                audio,
+            )
+        )
+    if audio_file and audio is not None:
+        outputs.append(
+            OutputPlan(
+                _unique(f"audio_{label}_{start}.mp3", names),
+                "mp3",
+                4,
+                stream.user_id,
+                start,
+                end - start,
+                None,
+                audio,
+            )
+        )
+    return Render(tuple(outputs), end - start)
+
+
+def _shift(c: Clip, by: int) -> Clip:
+    return Clip(c.input, c.src, c.at + by)
+
+
+def _group_by_input(clips: list[Clip]) -> list[tuple[int, tuple[Clip, ...]]]:
+    groups: dict[int, list[Clip]] = {}
+    for c in clips:
+        groups.setdefault(c.input, []).append(c)
+    return [(i, tuple(g)) for i, g in groups.items()]
+
+
+def _unique(name: str, names: set[str]) -> str:
+    stem, dot, ext = _UNSAFE.sub("_", name).rpartition(".")
+    candidate, n = f"{stem}.{ext}", 1
+    while candidate in names:
+        n += 1
+        candidate = f"{stem}_{n}{dot}{ext}"
+    names.add(candidate)
+    return candidate

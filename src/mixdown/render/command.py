@@ -1,0 +1,112 @@
+"""One Render -> the ffmpeg argv that produces its outputs. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mixdown.planning.plan import OutputPlan, Plan, Render
+from mixdown.render.filtergraph import SAMPLE_RATE, build_graph
+from mixdown.settings import Encoding
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[str, ...]
+    #: Output index -> the temporary path ffmpeg writes.
+    temp_paths: tuple[Path, ...]
+
+
+def temp_path(out_dir: Path, output: OutputPlan) -> Path:
+    return out_dir / f".{output.name}.part"
+
+
+def build_command(
+    ffmpeg: str,
+    plan: Plan,
+    render: Render,
+    local_paths: Mapping[str, str],
+    out_dir: Path,
+    encoding: Encoding,
+) -> Command:
+    """``local_paths`` maps each input url (and filler image) to a readable local path."""
+    used = _used_inputs(render)
+    input_numbers = {index: n for n, index in enumerate(used)}
+    images = sorted({o.video.image for o in render.outputs if o.video and o.video.image})
+    image_numbers = {img: len(used) + k for k, img in enumerate(images)}
+    graph = build_graph(render, input_numbers, image_numbers, encoding.fps)
+    argv: list[str] = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
+    argv += ["-progress", "pipe:1", "-nostats"]
+    for index in used:
+        # Keep one filter graph alive across resolution changes inside a file.
+        argv += ["-reinit_filter", "0", "-i", local_paths[plan.inputs[index].url]]
+    for img in images:
+        argv += ["-i", local_paths[img]]
+    argv += ["-filter_complex", graph.text(), "-filter_complex_threads", "1"]
+    temps: list[Path] = []
+    for i, output in enumerate(render.outputs):
+        path = temp_path(out_dir, output)
+        temps.append(path)
+        argv += _output_args(output, graph.video_out.get(i), graph.audio_out.get(i), encoding)
+        argv.append(str(path))
+    return Command(tuple(argv), tuple(temps))
+
+
+def _used_inputs(render: Render) -> list[int]:
+    found: set[int] = set()
+    for out in render.outputs:
+        if out.video:
+            found.update(p.input for p in out.video.placements)
+        if out.audio:
+            found.update(c.input for lane in out.audio.lanes for c in lane)
+    return sorted(found)
+
+
+def _output_args(
+    output: OutputPlan, video: str | None, audio: str | None, enc: Encoding
+) -> list[str]:
+    args: list[str] = []
+    if output.format == "mp3":
+        assert audio is not None
+        return [
+            "-map",
+            f"[{audio}]",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            f"{enc.mp3_bitrate_k}k",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-f",
+            "mp3",
+        ]
+    if video is not None:
+        args += [
+            "-map",
+            f"[{video}]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            enc.preset,
+            "-crf",
+            str(enc.crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            str(enc.fps * 4),
+        ]
+    if audio is not None:
+        args += [
+            "-map",
+            f"[{audio}]",
+            "-c:a",
+            "aac",
+            "-b:a",
+            f"{enc.audio_bitrate_k}k",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-ac",
+            "2",
+        ]
+    return [*args, "-movflags", "+faststart", "-f", "mp4"]

@@ -1,0 +1,227 @@
+"""One Render of the plan -> an ffmpeg ``-filter_complex`` graph. Pure string building.
+
+Shape (chosen so memory stays flat whatever the recording's length):
+- every input is decoded once; ``split``/``asplit`` feed its users, which all consume it
+  in step because every output of one Render shares one timeline;
+- a clip is cut and placed with ``select`` + a piecewise ``setpts`` on the input's own
+  timestamps (no ``trim``+``concat`` branches that buffer whole segments);
+- video clips are overlaid on a canvas source that drives the frame rate, each overlay
+  enabled only during its clips;
+- each audio lane is a ``concat`` of silence and clips cut to exact sample counts, so
+  lanes stay sample-aligned; lanes are summed with fixed weights and limited.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from mixdown.domain.geometry import ffmpeg_color
+from mixdown.planning.plan import AudioPlan, Clip, Placement, Render, VideoPlan
+
+SAMPLE_RATE = 48000
+_AFORMAT = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
+
+
+def sec(ms: int) -> str:
+    """Milliseconds as an exact decimal string of seconds."""
+    sign = "-" if ms < 0 else ""
+    ms = abs(ms)
+    return f"{sign}{ms // 1000}.{ms % 1000:03d}"
+
+
+def samples(ms: int) -> int:
+    return ms * SAMPLE_RATE // 1000
+
+
+@dataclass
+class Graph:
+    """A filter graph under construction plus the labels each output maps."""
+
+    fps: int
+    #: Plan input index -> ffmpeg input number.
+    input_numbers: dict[int, int]
+    image_numbers: dict[str, int] = field(default_factory=dict)
+    chains: list[str] = field(default_factory=list)
+    video_out: dict[int, str] = field(default_factory=dict)
+    audio_out: dict[int, str] = field(default_factory=dict)
+    _uses: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    _n: int = 0
+
+    def label(self, stem: str) -> str:
+        self._n += 1
+        return f"{stem}{self._n}"
+
+    def use(self, source: str) -> str:
+        """A fresh label fed from ``source`` (an input pad); splits are added at the end."""
+        lab = self.label("u")
+        self._uses[source].append(lab)
+        return f"[{lab}]"
+
+    def text(self) -> str:
+        splits = []
+        for source, labels in self._uses.items():
+            if len(labels) == 1:
+                # Rename by a null pass so users keep their label.
+                kind = "anull" if source.endswith(":a") else "null"
+                splits.append(f"[{source}]{kind}[{labels[0]}]")
+            else:
+                kind = "asplit" if source.endswith(":a") else "split"
+                outs = "".join(f"[{x}]" for x in labels)
+                splits.append(f"[{source}]{kind}={len(labels)}{outs}")
+        return ";".join(splits + self.chains)
+
+
+def build_graph(
+    render: Render, input_numbers: dict[int, int], image_numbers: dict[str, int], fps: int
+) -> Graph:
+    g = Graph(fps=fps, input_numbers=input_numbers, image_numbers=image_numbers)
+    audio_labels: dict[AudioPlan, list[int]] = {}
+    for i, out in enumerate(render.outputs):
+        if out.video is not None:
+            g.video_out[i] = _video(g, out.video, out.duration)
+        if out.audio is not None:
+            audio_labels.setdefault(out.audio, []).append(i)
+    for audio, users in audio_labels.items():
+        duration = max(render.outputs[i].duration for i in users)
+        label = _audio(g, audio, duration)
+        if len(users) == 1:
+            g.audio_out[users[0]] = label
+        else:
+            outs = [g.label("as") for _ in users]
+            g.chains.append(f"[{label}]asplit={len(users)}" + "".join(f"[{o}]" for o in outs))
+            for i, o in zip(users, outs, strict=True):
+                g.audio_out[i] = o
+    return g
+
+
+def _video(g: Graph, video: VideoPlan, duration: int) -> str:
+    canvas = g.label("bg")
+    size = f"{video.width}x{video.height}"
+    g.chains.append(
+        f"color=c={ffmpeg_color(video.background)}:s={size}:r={g.fps}:d={sec(duration)},"
+        f"format=yuv420p[{canvas}]"
+    )
+    if video.image:
+        canvas = _image_canvas(g, video, duration, canvas)
+    for placement in video.placements:
+        canvas = _overlay(g, canvas, placement)
+    return canvas
+
+
+def _image_canvas(g: Graph, video: VideoPlan, duration: int, canvas: str) -> str:
+    """The filler image fitted on the background, drawn once and held for the whole output."""
+    number = g.image_numbers[video.image]
+    still, out = g.label("img"), g.label("bgi")
+    g.chains.append(
+        f"[{number}:v]{_fit(video.width, video.height, video.background)},format=yuv420p,"
+        f"loop=loop=-1:size=1,setpts=N/({g.fps}*TB),trim=end={sec(duration)}[{still}]"
+    )
+    g.chains.append(f"[{canvas}][{still}]overlay=0:0:eof_action=pass[{out}]")
+    return out
+
+
+def _fit(width: int, height: int, background: str) -> str:
+    return (
+        f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color={ffmpeg_color(background)},setsar=1"
+    )
+
+
+def _cover(width: int, height: int) -> str:
+    return (
+        f"scale={width}:{height}:force_original_aspect_ratio=increase,"
+        f"crop={width}:{height},setsar=1"
+    )
+
+
+def _overlay(g: Graph, canvas: str, placement: Placement) -> str:
+    number = g.input_numbers[placement.input]
+    source = g.use(f"{number}:v")
+    rect = placement.rect
+    shape = (
+        _cover(rect.width, rect.height)
+        if placement.fill_mode == 1
+        else _fit(rect.width, rect.height, placement.background)
+    )
+    tile, out = g.label("t"), g.label("v")
+    g.chains.append(
+        f"{source}{_select(placement.clips, 'select')},{_setpts(placement.clips, 'setpts')},"
+        f"fps={g.fps},{shape}[{tile}]"
+    )
+    enable = "+".join(f"between(t,{sec(c.at)},{sec(c.end)})" for c in placement.clips)
+    g.chains.append(
+        f"[{canvas}][{tile}]overlay={rect.x}:{rect.y}:eof_action=pass:enable='{enable}'[{out}]"
+    )
+    return out
+
+
+def _select(clips: tuple[Clip, ...], name: str) -> str:
+    terms = "+".join(f"gte(t,{sec(c.src.start)})*lt(t,{sec(c.src.end)})" for c in clips)
+    return f"{name}='{terms}'"
+
+
+def _setpts(clips: tuple[Clip, ...], name: str) -> str:
+    """Piecewise shift from the input's time to the output's; clips are in source order."""
+    ordered = sorted(clips, key=lambda c: c.src.start)
+    expr = sec(ordered[-1].at - ordered[-1].src.start)
+    for c in reversed(ordered[:-1]):
+        expr = f"if(lt(T,{sec(c.src.end)}),{sec(c.at - c.src.start)},{expr})"
+    return f"{name}='(T+{expr})/TB'"
+
+
+def _audio(g: Graph, audio: AudioPlan, duration: int) -> str:
+    lanes = [_lane(g, lane, duration) for lane in audio.lanes]
+    if len(lanes) == 1:
+        return lanes[0]
+    out = g.label("mix")
+    ins = "".join(f"[{x}]" for x in lanes)
+    # Fixed weights: no level jumps when people join or leave; the limiter stops clipping.
+    g.chains.append(
+        f"{ins}amix=inputs={len(lanes)}:normalize=0:duration=longest,"
+        f"alimiter=limit=0.97:level=false:latency=true[{out}]"
+    )
+    return out
+
+
+def _lane(g: Graph, clips: tuple[Clip, ...], duration: int) -> str:
+    parts: list[str] = []
+    cursor = 0
+    for clip in sorted(clips, key=lambda c: c.at):
+        if clip.at > cursor:
+            parts.append(_silence(g, clip.at - cursor))
+        parts.append(_audio_clip(g, clip))
+        cursor = clip.end
+    if duration > cursor:
+        parts.append(_silence(g, duration - cursor))
+    if len(parts) == 1:
+        return parts[0]
+    out = g.label("lane")
+    ins = "".join(f"[{p}]" for p in parts)
+    g.chains.append(f"{ins}concat=n={len(parts)}:v=0:a=1[{out}]")
+    return out
+
+
+def _silence(g: Graph, ms: int) -> str:
+    out = g.label("s")
+    g.chains.append(
+        f"anullsrc=r={SAMPLE_RATE}:cl=stereo:d={sec(ms)},{_AFORMAT},"
+        f"atrim=end_sample={samples(ms)}[{out}]"
+    )
+    return out
+
+
+def _audio_clip(g: Graph, clip: Clip) -> str:
+    """Exactly ``samples(length)`` samples of the input's audio from ``clip.src``."""
+    number = g.input_numbers[clip.input]
+    source = g.use(f"{number}:a")
+    n = samples(clip.src.length)
+    out = g.label("a")
+    # first_pts=0 pads a track that starts after the file's first sample; async fills
+    # holes inside the track, so sample position == timestamp from here on.
+    g.chains.append(
+        f"{source}aresample={SAMPLE_RATE}:async=1:min_hard_comp=0.02:first_pts=0,{_AFORMAT},"
+        f"atrim=start={sec(clip.src.start)}:end={sec(clip.src.end)},asetpts=PTS-STARTPTS,"
+        f"apad=whole_len={n},atrim=end_sample={n}[{out}]"
+    )
+    return out

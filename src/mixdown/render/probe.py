@@ -1,0 +1,137 @@
+"""Probe a media file with PyAV: which tracks exist, where each starts, how long it lasts.
+
+Durations come from demuxing every packet rather than from the container header, so a
+truncated file reports what can actually be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from mixdown.domain.media import AudioTrack, MediaInfo, VideoTrack
+from mixdown.errors import MediaError
+
+
+@dataclass
+class _Extent:
+    first: float | None = None
+    end: float | None = None
+
+    def add(self, start: float, duration: float) -> None:
+        self.first = start if self.first is None else min(self.first, start)
+        stop = start + duration
+        self.end = stop if self.end is None else max(self.end, stop)
+
+
+def probe_media(path: Path, label: str | None = None) -> MediaInfo:
+    """Probe one local file; ``label`` names it in errors (defaults to the path)."""
+    name = label or str(path)
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise MediaError(f"{name}: cannot read media ({_reason(exc)})") from None
+    try:
+        return _probe_open(container, name)
+    finally:
+        container.close()
+
+
+def _probe_open(container: Any, name: str) -> MediaInfo:
+    video = next((s for s in container.streams.video), None)
+    audio = next((s for s in container.streams.audio), None)
+    if video is None and audio is None:
+        raise MediaError(f"{name}: no audio or video track")
+    extents = _scan(container, [s for s in (video, audio) if s is not None], name)
+    base = _base_seconds(container, extents)
+    vtrack = _video_track(container, video, extents, base, name) if video is not None else None
+    atrack = _audio_track(audio, extents, base) if audio is not None else None
+    if vtrack is None and atrack is None:
+        raise MediaError(f"{name}: no decodable audio or video")
+    return MediaInfo(video=vtrack, audio=atrack, container=str(container.format.name))
+
+
+def _scan(container: Any, streams: list[Any], name: str) -> dict[int, _Extent]:
+    extents = {s.index: _Extent() for s in streams}
+    try:
+        for packet in container.demux(streams):
+            if packet.pts is None:
+                continue
+            tb = packet.time_base
+            duration = float(packet.duration * tb) if packet.duration else 0.0
+            extents[packet.stream.index].add(float(packet.pts * tb), duration)
+    except av.error.FFmpegError:
+        pass  # truncated or damaged tail: keep what was read
+    if all(e.first is None for e in extents.values()):
+        raise MediaError(f"{name}: no readable packets")
+    return extents
+
+
+def _base_seconds(container: Any, extents: dict[int, _Extent]) -> float:
+    """ffmpeg's zero for this file: the container start, else the earliest packet."""
+    firsts = [e.first for e in extents.values() if e.first is not None]
+    if container.start_time is not None:
+        return float(min([container.start_time / 1_000_000, *firsts]))
+    return float(min(firsts))
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _video_track(
+    container: Any, stream: Any, extents: dict[int, _Extent], base: float, name: str
+) -> VideoTrack | None:
+    ext = extents[stream.index]
+    if ext.first is None or ext.end is None:
+        return None
+    rotation = _first_frame_rotation(container, stream, name)
+    cc = stream.codec_context
+    width, height = int(cc.width), int(cc.height)
+    if rotation in (90, 270, -90):
+        width, height = height, width
+    rate = stream.average_rate or stream.guessed_rate or Fraction(15)
+    return VideoTrack(
+        start_ms=_ms(ext.first - base),
+        duration_ms=max(0, _ms(ext.end - ext.first)),
+        width=width,
+        height=height,
+        fps=round(float(rate), 3),
+        rotation=rotation,
+        codec=str(cc.name),
+        pix_fmt=str(cc.pix_fmt or ""),
+        profile=str(cc.profile or ""),
+    )
+
+
+def _first_frame_rotation(container: Any, stream: Any, name: str) -> int:
+    container.seek(0)
+    try:
+        for frame in container.decode(stream):
+            return round(getattr(frame, "rotation", 0) or 0) % 360
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{name}: video cannot be decoded ({_reason(exc)})") from None
+    raise MediaError(f"{name}: video track has no decodable frame")
+
+
+def _audio_track(stream: Any, extents: dict[int, _Extent], base: float) -> AudioTrack | None:
+    ext = extents[stream.index]
+    if ext.first is None or ext.end is None:
+        return None
+    cc = stream.codec_context
+    return AudioTrack(
+        start_ms=_ms(ext.first - base),
+        duration_ms=max(0, _ms(ext.end - ext.first)),
+        sample_rate=int(cc.sample_rate or 48000),
+        channels=int(cc.channels or 1),
+        codec=str(cc.name),
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return str(text).strip() or type(exc).__name__

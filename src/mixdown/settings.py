@@ -1,0 +1,59 @@
+"""Settings, read in one place (``Settings.from_env``) and passed down."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from mixdown.errors import InternalError
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """Output encoding defaults (DESIGN §2)."""
+
+    fps: int = 15
+    crf: int = 23
+    preset: str = "veryfast"
+    audio_bitrate_k: int = 128
+    sample_rate: int = 48000
+    mp3_bitrate_k: int = 128
+
+
+@dataclass(frozen=True)
+class Settings:
+    ffmpeg: str
+    encoding: Encoding = Encoding()
+    #: Caps that keep hostile input from exhausting the machine (DESIGN §7).
+    max_download_bytes: int = 4 * 1024**3
+    max_duration_ms: int = 24 * 3600 * 1000
+
+    @staticmethod
+    def from_env(env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        enc = Encoding()
+        if env.get("MIXDOWN_PRESET"):
+            enc = replace(enc, preset=env["MIXDOWN_PRESET"])
+        if env.get("MIXDOWN_CRF"):
+            enc = replace(enc, crf=int(env["MIXDOWN_CRF"]))
+        return Settings(ffmpeg=find_ffmpeg(env.get("MIXDOWN_FFMPEG")), encoding=enc)
+
+
+def find_ffmpeg(configured: str | None = None) -> str:
+    """The configured ffmpeg, else the imageio-ffmpeg wheel's binary, else one on PATH."""
+    if configured:
+        found = shutil.which(configured)
+        if not found:
+            raise InternalError(f"MIXDOWN_FFMPEG={configured!r} is not an executable")
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError):
+        found = shutil.which("ffmpeg")
+        if found:
+            return found
+    raise InternalError("no ffmpeg found: install imageio-ffmpeg or set MIXDOWN_FFMPEG")

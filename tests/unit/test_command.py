@@ -1,0 +1,108 @@
+from pathlib import Path
+
+from mixdown.domain.geometry import Rect
+from mixdown.domain.timing import Span
+from mixdown.planning.plan import (
+    AudioPlan,
+    Clip,
+    Input,
+    OutputPlan,
+    Placement,
+    Plan,
+    Render,
+    VideoPlan,
+)
+from mixdown.render.command import build_command
+from mixdown.render.filtergraph import samples, sec
+from mixdown.settings import Encoding
+
+
+def make_plan() -> Plan:
+    clips = (Clip(0, Span(0, 3_000), 1_000), Clip(0, Span(4_000, 6_000), 4_000))
+    video = VideoPlan(
+        320,
+        240,
+        "#000000",
+        "/fill.png",
+        (Placement(0, clips, Rect(0, 0, 320, 240), 0, 1, "#000000"),),
+    )
+    audio = AudioPlan((clips,))
+    cam = OutputPlan("cam.mp4", "mp4", 0, "a", 0, 7_000, video, audio)
+    mp3 = OutputPlan("a.mp3", "mp3", 4, "a", 0, 7_000, None, audio)
+    return Plan(7_000, (), (Input("a.flv", True, True),), (Render((cam, mp3), 7_000),))
+
+
+def graph_of(argv: tuple[str, ...]) -> str:
+    return argv[argv.index("-filter_complex") + 1]
+
+
+def test_seconds_and_samples_are_exact() -> None:
+    assert (sec(1), sec(-1500), sec(61_005)) == ("0.001", "-1.500", "61.005")
+    assert samples(1_000) == 48_000 and samples(21) == 1008
+
+
+def test_each_input_is_decoded_once_and_split_between_its_users() -> None:
+    plan = make_plan()
+    cmd = build_command(
+        "ffmpeg",
+        plan,
+        plan.renders[0],
+        {"a.flv": "/m/a.flv", "/fill.png": "/fill.png"},
+        Path("/out"),
+        Encoding(),
+    )
+    assert cmd.argv.count("-i") == 2  # the segment and the filler image
+    graph = graph_of(cmd.argv)
+    assert graph.count("[0:v]") == 1 and graph.count("[0:a]asplit=2") == 1
+    assert cmd.temp_paths == (Path("/out/.cam.mp4.part"), Path("/out/.a.mp3.part"))
+
+
+def test_clips_are_cut_by_select_and_shifted_by_a_piecewise_setpts() -> None:
+    plan = make_plan()
+    graph = graph_of(
+        build_command(
+            "ffmpeg",
+            plan,
+            plan.renders[0],
+            {"a.flv": "a", "/fill.png": "f"},
+            Path("/o"),
+            Encoding(),
+        ).argv
+    )
+    assert "select='gte(t,0.000)*lt(t,3.000)+gte(t,4.000)*lt(t,6.000)'" in graph
+    assert "setpts='(T+if(lt(T,3.000),1.000,0.000))/TB'" in graph
+    assert "enable='between(t,1.000,4.000)+between(t,4.000,6.000)'" in graph
+    # FillMode 1 covers and crops instead of padding.
+    assert "force_original_aspect_ratio=increase,crop=320:240" in graph
+
+
+def test_audio_lanes_are_built_from_exact_sample_counts_and_silence() -> None:
+    plan = make_plan()
+    graph = graph_of(
+        build_command(
+            "ffmpeg",
+            plan,
+            plan.renders[0],
+            {"a.flv": "a", "/fill.png": "f"},
+            Path("/o"),
+            Encoding(),
+        ).argv
+    )
+    assert f"atrim=end_sample={samples(1_000)}" in graph  # leading silence
+    assert f"apad=whole_len={samples(3_000)},atrim=end_sample={samples(3_000)}" in graph
+    assert "concat=n=4:v=0:a=1" in graph  # silence, clip, clip, trailing silence
+
+
+def test_outputs_get_their_encoders() -> None:
+    plan = make_plan()
+    argv = build_command(
+        "ffmpeg",
+        plan,
+        plan.renders[0],
+        {"a.flv": "a", "/fill.png": "f"},
+        Path("/o"),
+        Encoding(crf=20, preset="fast"),
+    ).argv
+    text = " ".join(argv)
+    assert "-c:v libx264 -preset fast -crf 20 -pix_fmt yuv420p" in text
+    assert "-c:a libmp3lame" in text and "-movflags +faststart -f mp4" in text
