@@ -3,6 +3,7 @@ import json
 import pytest
 
 from mixdown.domain.geometry import Rect
+from mixdown.domain.media import MediaInfo
 from mixdown.domain.parameters import (
     Concat,
     GenerationParams,
@@ -226,3 +227,36 @@ def test_the_plan_round_trips_through_json() -> None:
     )
     plan = build_plan(rec, MIX1, {"wb.mp4": media(5_000), "a.mp4": media(5_000)})
     assert Plan.from_json(json.loads(plan.dumps())) == plan
+
+
+def h264(duration: int, **kw: object) -> MediaInfo:
+    from dataclasses import replace
+
+    from mixdown.domain.media import MediaInfo
+
+    info = media(duration)
+    assert info.video is not None and info.audio is not None
+    video = replace(info.video, codec="h264", pix_fmt="yuv420p", **kw)  # type: ignore[arg-type]
+    return MediaInfo(video=video, audio=replace(info.audio, codec="aac"))
+
+
+@pytest.mark.parametrize(
+    ("probe", "pauses", "copied"),
+    [
+        (h264(5_000), [], True),
+        (h264(5_000), [(2_000, 3_000)], False),  # cut by a pause: re-encoded
+        (h264(5_000, rotation=90), [], False),
+        (media(5_000), [], False),  # unknown codec
+    ],
+)
+def test_a_per_stream_video_that_is_one_whole_mp4_ready_segment_is_remuxed(
+    probe: MediaInfo, pauses: list[tuple[int, int]], copied: bool
+) -> None:
+    rec = recording({"a": [("a.mp4", 1_000)]}, pauses=pauses, audio_file=True)
+    plan = build_plan(rec, CONCAT, {"a.mp4": probe})
+    (cam,) = by_type(plan, 0)
+    assert (cam.copy is not None) is copied
+    (mp3,) = by_type(plan, 4)
+    assert mp3.copy is None
+    if copied:
+        assert [len(r.outputs) for r in plan.renders] == [1, 1]  # the remux runs on its own

@@ -69,6 +69,15 @@ class AudioPlan:
 
 
 @dataclass(frozen=True)
+class CopyPlan:
+    """The output is one input remuxed as it is: no decode, no encode."""
+
+    input: int
+    video: bool
+    audio: bool
+
+
+@dataclass(frozen=True)
 class OutputPlan:
     name: str
     format: str
@@ -78,6 +87,7 @@ class OutputPlan:
     duration: int
     video: VideoPlan | None
     audio: AudioPlan | None
+    copy: CopyPlan | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mixdown.domain.geometry import Rect, even
 from mixdown.domain.media import MediaInfo
@@ -18,6 +18,7 @@ from mixdown.planning.layout import layout_for
 from mixdown.planning.plan import (
     AudioPlan,
     Clip,
+    CopyPlan,
     Input,
     OutputPlan,
     Placement,
@@ -94,16 +95,15 @@ def build_plan(
     for m in media:
         groups = [m.pieces] if concat else tuple((piece,) for piece in m.pieces)
         for group in groups:
-            renders.append(
-                _stream_render(
-                    m,
-                    group,
-                    p.whiteboard or Whiteboard(),
-                    filler_image if concat else "",
-                    recording.audio_file_needed,
-                    names,
-                )
+            render = _stream_render(
+                m,
+                group,
+                p.whiteboard or Whiteboard(),
+                filler_image if concat else "",
+                recording.audio_file_needed,
+                names,
             )
+            renders.extend(_split_copies(render, group, inputs))
     return Plan(
         total_time=timeline.total_ms,
         omitted=timeline.omitted(),
@@ -329,3 +329,46 @@ def _unique(name: str, names: set[str]) -> str:
         candidate = f"{stem}_{n}{dot}{ext}"
     names.add(candidate)
     return candidate
+
+
+_COPY_VIDEO = {"h264"}
+_COPY_PIX = {"yuv420p", "yuvj420p"}
+_COPY_AUDIO = {"aac"}
+
+
+def _split_copies(render: Render, pieces: tuple[Piece, ...], inputs: _Inputs) -> list[Render]:
+    """Move an mp4 output that is one whole, mp4-ready segment into a remux of its own."""
+    copy = _copy_plan(render.outputs[0], pieces, inputs) if render.outputs else None
+    if copy is None:
+        return [render]
+    first = replace(render.outputs[0], copy=copy)
+    rest = render.outputs[1:]
+    out = [Render((first,), render.duration)]
+    if rest:
+        out.append(Render(rest, render.duration))
+    return out
+
+
+def _copy_plan(output: OutputPlan, pieces: tuple[Piece, ...], inputs: _Inputs) -> CopyPlan | None:
+    if output.format != "mp4" or len(pieces) != 1:
+        return None
+    piece = pieces[0]
+    info = inputs.probes[inputs.items[piece.input].url]
+    v, a = info.video, info.audio
+    whole_video = (
+        v is not None
+        and piece.video is not None
+        and piece.video.src == Span(v.start_ms, v.start_ms + v.duration_ms)
+    )
+    if not whole_video or v is None or output.video is None:
+        return None
+    if v.codec not in _COPY_VIDEO or v.pix_fmt not in _COPY_PIX or v.rotation:
+        return None
+    if (v.width, v.height) != (output.video.width, output.video.height):
+        return None
+    if piece.audio is not None:
+        if a is None or a.codec not in _COPY_AUDIO:
+            return None
+        if piece.audio.src != Span(a.start_ms, a.start_ms + a.duration_ms):
+            return None
+    return CopyPlan(piece.input, True, piece.audio is not None)

@@ -31,6 +31,9 @@ def build_command(
     encoding: Encoding,
 ) -> Command:
     """``local_paths`` maps each input url (and filler image) to a readable local path."""
+    first = render.outputs[0]
+    if first.copy is not None:
+        return _remux(ffmpeg, plan, first, local_paths, out_dir)
     used = _used_inputs(render)
     input_numbers = {index: n for n, index in enumerate(used)}
     images = sorted({o.video.image for o in render.outputs if o.video and o.video.image})
@@ -51,6 +54,22 @@ def build_command(
         argv += _output_args(output, graph.video_out.get(i), graph.audio_out.get(i), encoding)
         argv.append(str(path))
     return Command(tuple(argv), tuple(temps))
+
+
+def _remux(
+    ffmpeg: str, plan: Plan, output: OutputPlan, local_paths: Mapping[str, str], out_dir: Path
+) -> Command:
+    copy = output.copy
+    assert copy is not None
+    path = temp_path(out_dir, output)
+    argv = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
+    argv += ["-progress", "pipe:1", "-nostats", "-i", local_paths[plan.inputs[copy.input].url]]
+    if copy.video:
+        argv += ["-map", "0:v:0"]
+    if copy.audio:
+        argv += ["-map", "0:a:0"]
+    argv += ["-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(path)]
+    return Command(tuple(argv), (path,))
 
 
 def _used_inputs(render: Render) -> list[int]:
