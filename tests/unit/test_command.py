@@ -70,7 +70,11 @@ def test_clips_are_cut_by_select_and_shifted_by_a_piecewise_setpts() -> None:
         ).argv
     )
     assert "select='gte(t,0.000)*lt(t,3.000)+gte(t,4.000)*lt(t,6.000)'" in graph
-    assert "setpts='(T+if(lt(T,3.000),1.000,0.000))/TB'" in graph
+    # The tile is padded with 15 generated frames (1 s) up to its first clip.
+    assert "setpts='(T+if(lt(T,3.000),1.000,0.000)-15/15)/TB'" in graph
+    assert "tpad=start=15" in graph
+    # trim ends the tile after its last clip so the input is not decoded to its end.
+    assert "trim=end=6.000," in graph
     assert "enable='between(t,1.000,4.000)+between(t,4.000,6.000)'" in graph
     # FillMode 1 covers and crops instead of padding.
     assert "force_original_aspect_ratio=increase,crop=320:240" in graph
@@ -106,3 +110,17 @@ def test_outputs_get_their_encoders() -> None:
     text = " ".join(argv)
     assert "-c:v libx264 -preset fast -crf 20 -pix_fmt yuv420p" in text
     assert "-c:a libmp3lame" in text and "-movflags +faststart -f mp4" in text
+
+
+def test_a_long_lead_is_skipped_by_an_input_seek_and_clip_times_shift_with_it() -> None:
+    clips = (Clip(0, Span(60_000, 65_000), 0),)
+    video = VideoPlan(320, 240, "#000000", "", (Placement(0, clips, Rect(0, 0, 320, 240), 0),))
+    out = OutputPlan("cam.mp4", "mp4", 0, "a", 0, 5_000, video, AudioPlan((clips,)))
+    plan = Plan(5_000, (), (Input("a.mp4", True, True),), (Render((out,), 5_000),))
+    argv = build_command(
+        "ffmpeg", plan, plan.renders[0], {"a.mp4": "a"}, Path("/o"), Encoding()
+    ).argv
+    assert argv[argv.index("-i") - 4 : argv.index("-i")] == ("-ss", "58.000", "-reinit_filter", "0")
+    graph = graph_of(argv)
+    assert "select='gte(t,2.000)*lt(t,7.000)'" in graph
+    assert "atrim=start=2.000:end=7.000" in graph

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mixdown.planning.plan import OutputPlan, Plan, Render
-from mixdown.render.filtergraph import SAMPLE_RATE, build_graph
+from mixdown.render.filtergraph import SAMPLE_RATE, build_graph, sec
 from mixdown.settings import Encoding
 
 
@@ -38,11 +38,14 @@ def build_command(
     input_numbers = {index: n for n, index in enumerate(used)}
     images = sorted({o.video.image for o in render.outputs if o.video and o.video.image})
     image_numbers = {img: len(used) + k for k, img in enumerate(images)}
-    graph = build_graph(render, input_numbers, image_numbers, encoding.fps)
+    seeks = _seeks(render)
+    graph = build_graph(render, input_numbers, image_numbers, encoding.fps, seeks)
     argv: list[str] = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
     argv += ["-progress", "pipe:1", "-nostats"]
     for index in used:
         # Keep one filter graph alive across resolution changes inside a file.
+        if index in seeks:
+            argv += ["-ss", sec(seeks[index])]
         argv += ["-reinit_filter", "0", "-i", local_paths[plan.inputs[index].url]]
     for img in images:
         argv += ["-i", local_paths[img]]
@@ -70,6 +73,22 @@ def _remux(
         argv += ["-map", "0:a:0"]
     argv += ["-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(path)]
     return Command(tuple(argv), (path,))
+
+
+#: Leads longer than this are skipped with an input seek rather than decoded and dropped.
+SEEK_AFTER_MS = 10_000
+#: Seek this far short of the first clip so a keyframe before it is surely decoded.
+SEEK_MARGIN_MS = 2_000
+
+
+def _seeks(render: Render) -> dict[int, int]:
+    first: dict[int, int] = {}
+    for out in render.outputs:
+        clips = [c for p in out.video.placements for c in p.clips] if out.video else []
+        clips += [c for lane in out.audio.lanes for c in lane] if out.audio else []
+        for c in clips:
+            first[c.input] = min(first.get(c.input, c.src.start), c.src.start)
+    return {i: t - SEEK_MARGIN_MS for i, t in first.items() if t > SEEK_AFTER_MS}
 
 
 def _used_inputs(render: Render) -> list[int]:

@@ -41,6 +41,8 @@ class Graph:
     fps: int
     #: Plan input index -> ffmpeg input number.
     input_numbers: dict[int, int]
+    #: Plan input index -> ms skipped by an input seek (its clips' src shift by that much).
+    seeks: dict[int, int] = field(default_factory=dict)
     image_numbers: dict[str, int] = field(default_factory=dict)
     chains: list[str] = field(default_factory=list)
     video_out: dict[int, str] = field(default_factory=dict)
@@ -73,9 +75,14 @@ class Graph:
 
 
 def build_graph(
-    render: Render, input_numbers: dict[int, int], image_numbers: dict[str, int], fps: int
+    render: Render,
+    input_numbers: dict[int, int],
+    image_numbers: dict[str, int],
+    fps: int,
+    seeks: dict[int, int] | None = None,
 ) -> Graph:
     g = Graph(fps=fps, input_numbers=input_numbers, image_numbers=image_numbers)
+    g.seeks = dict(seeks or {})
     audio_labels: dict[AudioPlan, list[int]] = {}
     for i, out in enumerate(render.outputs):
         if out.video is not None:
@@ -144,30 +151,44 @@ def _overlay(g: Graph, canvas: str, placement: Placement) -> str:
         if placement.fill_mode == 1
         else _fit(rect.width, rect.height, placement.background)
     )
+    # The tile starts at frame 0 with generated padding up to its first clip, so the
+    # overlay never waits on a late input (libavfilter would queue canvas frames meanwhile)
+    # and the input is only read once its turn comes.
+    lead = min(c.at for c in placement.clips) * g.fps // 1000
+    clips = _seeked(g, placement.clips)
+    # trim ends the tile after its last clip, so ffmpeg stops decoding that input instead
+    # of dropping the rest of the file while the overlay holds canvas frames.
+    end = max(c.src.end for c in clips)
     tile, out = g.label("t"), g.label("v")
     g.chains.append(
-        f"{source}{_select(placement.clips, 'select')},{_setpts(placement.clips, 'setpts')},"
-        f"fps={g.fps},{shape}[{tile}]"
+        f"{source}trim=end={sec(end)},{_select(clips)},{_setpts(clips, lead, g.fps)},"
+        f"fps={g.fps}:start_time=0,{shape},tpad=start={lead}[{tile}]"
     )
     enable = "+".join(f"between(t,{sec(c.at)},{sec(c.end)})" for c in placement.clips)
     g.chains.append(
-        f"[{canvas}][{tile}]overlay={rect.x}:{rect.y}:eof_action=pass:enable='{enable}'[{out}]"
+        f"[{canvas}][{tile}]overlay={rect.x}:{rect.y}:eof_action=pass:"
+        f"enable='{enable}'[{out}]"
     )
     return out
 
 
-def _select(clips: tuple[Clip, ...], name: str) -> str:
+def _seeked(g: Graph, clips: tuple[Clip, ...]) -> tuple[Clip, ...]:
+    skip = g.seeks.get(clips[0].input, 0)
+    return tuple(Clip(c.input, c.src.shift(-skip), c.at) for c in clips)
+
+
+def _select(clips: tuple[Clip, ...]) -> str:
     terms = "+".join(f"gte(t,{sec(c.src.start)})*lt(t,{sec(c.src.end)})" for c in clips)
-    return f"{name}='{terms}'"
+    return f"select='{terms}'"
 
 
-def _setpts(clips: tuple[Clip, ...], name: str) -> str:
-    """Piecewise shift from the input's time to the output's; clips are in source order."""
+def _setpts(clips: tuple[Clip, ...], lead_frames: int, fps: int) -> str:
+    """Piecewise shift from the input's time to the output's, less the padded lead."""
     ordered = sorted(clips, key=lambda c: c.src.start)
     expr = sec(ordered[-1].at - ordered[-1].src.start)
     for c in reversed(ordered[:-1]):
         expr = f"if(lt(T,{sec(c.src.end)}),{sec(c.at - c.src.start)},{expr})"
-    return f"{name}='(T+{expr})/TB'"
+    return f"setpts='(T+{expr}-{lead_frames}/{fps})/TB'"
 
 
 def _audio(g: Graph, audio: AudioPlan, duration: int) -> str:
@@ -215,6 +236,7 @@ def _audio_clip(g: Graph, clip: Clip) -> str:
     """Exactly ``samples(length)`` samples of the input's audio from ``clip.src``."""
     number = g.input_numbers[clip.input]
     source = g.use(f"{number}:a")
+    (clip,) = _seeked(g, (clip,))
     n = samples(clip.src.length)
     out = g.label("a")
     # first_pts=0 pads a track that starts after the file's first sample; async fills

@@ -44,6 +44,8 @@ def run_ffmpeg(
             proc.kill()
             proc.wait()
         drain.join(timeout=5)
+        proc.stdout.close()
+        proc.stderr.close()
     if cancel is not None and cancel.is_set():
         raise Cancelled("generation was cancelled")
     if code != 0:
