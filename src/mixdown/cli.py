@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mixdown.errors import MixdownError
+from mixdown.errors import InvalidParameter, MixdownError
 from mixdown.settings import Settings
 
 
@@ -30,6 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _clear_progress()
         print("mixdown: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: still one line, with MIXDOWN_DEBUG=1 for the traceback
+        if os.environ.get("MIXDOWN_DEBUG"):
+            raise
+        _clear_progress()
+        print(f"mixdown: InternalError: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate videos from a recording manifest")
     gen.add_argument("manifest", type=Path)
     gen.add_argument("--params", type=Path, help="CreateVideoGenerationTask fields (JSON)")
-    gen.add_argument("--out", type=Path, required=True, help="output folder")
+    gen.add_argument("--out", type=Path, help="output folder (required unless --plan-only)")
     gen.add_argument("--plan-only", action="store_true", help="print the render plan and stop")
     gen.set_defaults(func=_generate)
     demo = sub.add_parser("demo", help="synthesise a short class and generate from it")
@@ -60,6 +67,8 @@ def _generate(args: argparse.Namespace) -> int:
     from mixdown.generation import generate_from_manifest, plan_from_manifest
 
     settings = Settings.from_env()
+    if args.out is None and not args.plan_only:
+        raise InvalidParameter("--out: required (the folder for the outputs)")
     if args.plan_only:
         plan = plan_from_manifest(args.manifest, args.params, settings)
         print(plan.dumps())

@@ -18,7 +18,7 @@ from mixdown.domain.media import MediaInfo
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
 from mixdown.errors import InvalidParameter, MediaError, MixdownError
-from mixdown.planning.manifest import load_manifest
+from mixdown.planning.manifest import load_manifest, with_resolved_image
 from mixdown.planning.params import PARAM_KEYS, parse_params
 from mixdown.planning.plan import OutputPlan, Plan, Render
 from mixdown.planning.planner import build_plan
@@ -219,7 +219,7 @@ def load_params(path: Path | None) -> GenerationParams:
     whole = Reader(data, "")
     whole.ignore(*PARAM_KEYS, *_TASK_KEYS)
     whole.done()
-    return params
+    return with_resolved_image(params, path.resolve().parent)
 
 
 def generate_from_manifest(

@@ -125,3 +125,14 @@ def test_relative_segment_paths_resolve_against_the_manifest_folder(tmp_path: ob
     urls = [s.url for s in rec.streams[0].segments]
     assert urls == [str(base / "x" / "a.mp4"), "https://h/b.mp4"]
     assert rec.group_id == "1"
+
+
+def test_a_relative_concat_image_is_taken_from_the_manifest_folder(tmp_path: object) -> None:
+    from pathlib import Path
+
+    base = Path(str(tmp_path))
+    rec = parse_manifest({**BASE, "Concat": {"Enabled": True, "Image": "img/fill.png"}}, base)
+    assert rec.defaults.concat == Concat(True, str(base / "img" / "fill.png"))
+    url = "https://h/fill.png"
+    rec = parse_manifest({**BASE, "Concat": {"Enabled": True, "Image": url}}, base)
+    assert rec.defaults.concat == Concat(True, url)

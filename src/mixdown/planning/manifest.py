@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Pause, Recording, Segment, Stream
 from mixdown.errors import ManifestError
 from mixdown.planning.params import PARAM_KEYS, parse_params
@@ -39,7 +41,9 @@ def parse_manifest(data: Any, base_dir: Path | None = None) -> Recording:
     group_id = r.string("GroupId", "") or str(room_id)
     pauses = _pauses(r, start, stop)
     streams = _streams(r, base_dir)
-    params = parse_params({k: r.data[k] for k in PARAM_KEYS if k in r.data})
+    params = with_resolved_image(
+        parse_params({k: r.data[k] for k in PARAM_KEYS if k in r.data}), base_dir
+    )
     for key in PARAM_KEYS:
         r.child(key)  # mark as read; parse_params validated them
     recording = Recording(
@@ -106,6 +110,14 @@ def _segments(sr: Reader, key: str, base_dir: Path | None) -> tuple[Segment, ...
         gr.done()
         out.append(Segment(url=_resolve(url, base_dir), start_ms=start))
     return tuple(out)
+
+
+def with_resolved_image(params: GenerationParams, base_dir: Path | None) -> GenerationParams:
+    """A relative Concat.Image is taken from the folder of the file that names it."""
+    concat = params.concat
+    if concat is None or not concat.image:
+        return params
+    return replace(params, concat=replace(concat, image=_resolve(concat.image, base_dir)))
 
 
 def _resolve(url: str, base_dir: Path | None) -> str:
