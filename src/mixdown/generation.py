@@ -133,8 +133,7 @@ def generate(
     try:
         if probes is None:
             probes = probe_recording(recording, settings, src)
-        effective = params.over(recording.defaults)
-        image = effective.concat.image if effective.concat and effective.concat.enabled else ""
+        image = _concat_image(recording, params)
         filler = str(src.local(image)) if image else ""
         plan = plan_generation(recording, params, probes, settings, filler)
         local = {i.url: str(src.local(i.url)) for i in plan.inputs}
@@ -145,6 +144,12 @@ def generate(
     finally:
         if source is None:
             src.close()
+
+
+def _concat_image(recording: Recording, params: GenerationParams) -> str:
+    """The filler image URL that applies, or ""."""
+    concat = params.over(recording.defaults).concat
+    return concat.image if concat is not None and concat.enabled else ""
 
 
 def _execute(
@@ -246,8 +251,7 @@ def plan_from_manifest(manifest_path: Path, params_path: Path | None, settings: 
     src = _temp_source(settings)
     try:
         probes = probe_recording(recording, settings, src)
-        effective = params.over(recording.defaults)
-        image = effective.concat.image if effective.concat and effective.concat.enabled else ""
+        image = _concat_image(recording, params)
         return plan_generation(recording, params, probes, settings, image)
     finally:
         src.close()
