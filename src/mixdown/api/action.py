@@ -1,0 +1,50 @@
+"""What an action is: a parameter shape and a handler run in one store transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mixdown.api.ingest import UrlPolicy
+from mixdown.api.schema import Shape
+from mixdown.settings import Settings
+from mixdown.store.models import App
+
+
+@dataclass(frozen=True)
+class Services:
+    """What handlers reach beyond the store; built once by the service."""
+
+    policy: UrlPolicy
+    settings: Settings
+    #: Base of output download URLs.
+    base_url: str
+    submit_import: Callable[[str], None]
+    submit_generation: Callable[[str], None]
+    notify_callbacks: Callable[[], None]
+
+
+@dataclass
+class ActionContext:
+    session: Session
+    app: App
+    request_id: str
+    now_ms: int
+    services: Services
+    #: Run after the transaction commits (queueing jobs that must see committed rows).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+Handler = Callable[[ActionContext, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    shape: Shape
+    handler: Handler
+    #: The parameter naming the app (DescribeRunningTasks spells it ``SdkAppID``).
+    app_param: str = "SdkAppId"

@@ -1,0 +1,107 @@
+"""The HTTP face of the service (Starlette): the API at ``/``, ``/healthz``, and committed
+output files at ``/files/<token>/<name>``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from mixdown.api import faults
+from mixdown.api.envelope import CONTENT_TYPE, error_of, failure, new_request_id, success
+from mixdown.api.faults import ApiError
+from mixdown.api.service import Service
+from mixdown.api.wire import read_call
+from mixdown.store.tasks import is_committed
+
+_log = logging.getLogger("mixdown.api")
+_MEDIA_TYPES = {".mp4": "video/mp4", ".mp3": "audio/mpeg", ".json": "application/json"}
+_MAX_QUERY = 32 * 1024
+
+
+def create_app(service: Service, *, manage: bool = True) -> Starlette:
+    """The app; with ``manage`` its lifespan starts and stops ``service``."""
+
+    async def api(request: Request) -> Response:
+        request_id, started = new_request_id(), time.monotonic()
+        action, code = request.headers.get("x-tc-action", ""), ""
+        try:
+            body = await _body(request, service.config.max_body_bytes)
+            raw_query = request.scope.get("query_string", b"").decode("latin-1")
+            if len(raw_query) > _MAX_QUERY:
+                raise ApiError(faults.REQUEST_SIZE, "the query string is larger than 32 KB")
+            headers = {
+                k.decode("latin-1").lower(): v.decode("latin-1")
+                for k, v in request.scope["headers"]
+            }
+            call = read_call(request.method, request.url.path, headers, raw_query, body)
+            action = call.action
+            fields = await run_in_threadpool(service.gateway.handle, call, request_id)
+            content = success(request_id, fields)
+        except Exception as exc:
+            code, message = error_of(exc, request_id)
+            content = failure(request_id, code, message)
+        _log.info(
+            "api call",
+            extra={
+                "request_id": request_id,
+                "action": action[:64],
+                "method": request.method,
+                "code": code,
+                "ms": round((time.monotonic() - started) * 1000, 1),
+            },
+        )
+        return Response(content, media_type=CONTENT_TYPE)
+
+    async def healthz(_request: Request) -> Response:
+        if service.ready.is_set():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "starting"}, status_code=503)
+
+    async def files(request: Request) -> Response:
+        token, name = request.path_params["token"], request.path_params["name"]
+        path = service.storage.file(token, name)
+        if path is None or not await run_in_threadpool(_committed, service, token):
+            return PlainTextResponse("not found", status_code=404)
+        return FileResponse(path, media_type=_MEDIA_TYPES.get(path.suffix.lower()))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if manage:
+            await run_in_threadpool(service.start)
+        try:
+            yield
+        finally:
+            if manage:
+                await run_in_threadpool(service.stop)
+
+    return Starlette(
+        routes=[
+            Route("/", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/files/{token}/{name:path}", files, methods=["GET", "HEAD"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def _committed(service: Service, token: str) -> bool:
+    with service.db.transaction() as session:
+        return is_committed(session, token)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(faults.REQUEST_SIZE, f"the request body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

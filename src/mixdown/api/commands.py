@@ -1,0 +1,118 @@
+"""``mixdown serve`` and ``mixdown apps create|list`` (DESIGN §4.2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from mixdown.store.apps import DEFAULT_TASK_CONCURRENCY, create_app, list_apps
+
+DEFAULT_DATA_DIR = Path("mixdown-data")
+
+
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser("serve", help="run the TIW-compatible API with its workers")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    serve.add_argument(
+        "--ingest-root",
+        type=Path,
+        action="append",
+        default=[],
+        help="folder whose files ImportOnlineRecord may read (repeatable)",
+    )
+    serve.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="let media and callback URLs point at private-network hosts",
+    )
+    serve.add_argument("--workers", type=int, default=1, help="parallel generation tasks")
+    serve.add_argument("--public-url", default="", help="base URL of output downloads")
+    serve.add_argument(
+        "--callback-retry-base",
+        type=float,
+        default=5.0,
+        help="seconds before the first callback retry; doubles each time, for up to 24 h",
+    )
+    serve.set_defaults(func=_serve)
+
+    apps = subparsers.add_parser("apps", help="manage SdkAppIds and their credentials")
+    actions = apps.add_subparsers(metavar="ACTION")
+    create = actions.add_parser("create", help="create an app; prints its SecretId/SecretKey")
+    create.add_argument("--sdk-app-id", type=int)
+    create.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    create.add_argument("--task-concurrency", type=int, default=DEFAULT_TASK_CONCURRENCY)
+    create.set_defaults(func=_apps_create)
+    listing = actions.add_parser("list", help="list apps (no secrets)")
+    listing.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    listing.set_defaults(func=_apps_list)
+    apps.set_defaults(func=lambda _args: _usage(apps))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from mixdown.api.config import ServiceConfig
+    from mixdown.api.server import run_server
+    from mixdown.settings import Settings
+
+    config = ServiceConfig(
+        data_dir=args.data_dir,
+        host=args.host,
+        port=args.port,
+        ingest_roots=tuple(args.ingest_root),
+        allow_private_urls=args.allow_private_urls,
+        workers=max(1, args.workers),
+        public_url=args.public_url,
+        callback_retry_base_s=args.callback_retry_base,
+    )
+    return run_server(config, Settings.from_env())
+
+
+def _apps_create(args: argparse.Namespace) -> int:
+    from mixdown.api.service import open_database
+
+    db = open_database(args.data_dir)
+    try:
+        cred = create_app(
+            db,
+            now_ms=int(time.time() * 1000),
+            sdk_app_id=args.sdk_app_id,
+            task_concurrency=args.task_concurrency,
+        )
+    finally:
+        db.dispose()
+    print(
+        json.dumps(
+            {"SdkAppId": cred.sdk_app_id, "SecretId": cred.secret_id, "SecretKey": cred.secret_key}
+        )
+    )
+    return 0
+
+
+def _apps_list(args: argparse.Namespace) -> int:
+    from mixdown.api.service import open_database
+
+    db = open_database(args.data_dir)
+    try:
+        apps = list_apps(db)
+    finally:
+        db.dispose()
+    rows = [
+        {
+            "SdkAppId": a.sdk_app_id,
+            "SecretId": a.secret_id,
+            "TaskConcurrency": a.task_concurrency,
+            "CreateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(a.created_ms / 1000)),
+        }
+        for a in apps
+    ]
+    print(json.dumps(rows, indent=2))
+    return 0

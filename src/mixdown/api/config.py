@@ -1,0 +1,37 @@
+"""How one ``mixdown serve`` is configured (from its command line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    ingest_roots: tuple[Path, ...] = ()
+    allow_private_urls: bool = False
+    workers: int = 1
+    #: Base of output download URLs; default ``http://HOST:PORT``.
+    public_url: str = ""
+    #: First callback retry delay; doubles on each failure (DESIGN §4.3).
+    callback_retry_base_s: float = 5.0
+    #: Largest accepted request body (TC3 allows 10 MB).
+    max_body_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "mixdown.db"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.data_dir / "outputs"

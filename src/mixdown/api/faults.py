@@ -1,0 +1,39 @@
+"""Request-level failures of the API, each with its TencentCloud error code.
+
+They join the one error tree (``mixdown.errors.MixdownError``); the envelope turns any
+``MixdownError`` into an error response, so actions simply raise.
+"""
+
+from __future__ import annotations
+
+from mixdown.errors import MixdownError
+
+SIGNATURE_FAILURE = "AuthFailure.SignatureFailure"
+SIGNATURE_EXPIRE = "AuthFailure.SignatureExpire"
+SECRET_ID_NOT_FOUND = "AuthFailure.SecretIdNotFound"
+INVALID_AUTHORIZATION = "AuthFailure.InvalidAuthorization"
+INVALID_ACTION = "InvalidAction"
+NO_SUCH_VERSION = "NoSuchVersion"
+UNSUPPORTED_PROTOCOL = "UnsupportedProtocol"
+MISSING_PARAMETER = "MissingParameter"
+UNKNOWN_PARAMETER = "UnknownParameter"
+INVALID_PARAMETER = "InvalidParameter"
+TYPE_UNMATCHED = "InvalidParameter.BodyParameterTypeUnmatched"
+INVALID_PARAMETER_VALUE = "InvalidParameterValue"
+CALLBACK_ADDRESS = "InvalidParameter.CallbackAddressFormatError"
+SDK_APP_ID_NOT_FOUND = "InvalidParameter.SdkAppIdNotFound"
+UNAUTHORIZED_SDK_APP_ID = "UnauthorizedOperation.SdkAppId"
+TASK_NOT_FOUND = "InvalidParameter.TaskNotFound"
+REQUEST_LIMIT = "RequestLimitExceeded"
+TASK_CONCURRENCY = "LimitExceeded.TaskConcurrency"
+REQUEST_SIZE = "RequestSizeLimitExceeded"
+UNSUPPORTED_OPERATION = "UnsupportedOperation"
+INVALID_TASK_STATUS = "UnsupportedOperation.InvalidTaskStatus"
+INTERNAL_ERROR = "InternalError"
+
+
+class ApiError(MixdownError):
+    """A failure of one API call; the code is always given where it is raised."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, code=code)

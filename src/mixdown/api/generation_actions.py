@@ -1,0 +1,92 @@
+"""CreateVideoGenerationTask and DescribeVideoGenerationTask (reference §2.9-§2.10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mixdown.api import faults
+from mixdown.api.action import Action, ActionContext
+from mixdown.api.faults import ApiError
+from mixdown.api.fields import APP_TASK, GENERATION_PARAMS
+from mixdown.api.schema import integer, string
+from mixdown.domain.media import MediaInfo
+from mixdown.generation import plan_generation
+from mixdown.planning.manifest import parse_manifest
+from mixdown.planning.params import PARAM_KEYS, params_to_tiw, parse_params
+from mixdown.store.models import FINISHED, QUEUED
+from mixdown.store.recordings import get_recording, recording_by_id
+from mixdown.store.shapes import video_infos
+from mixdown.store.tasks import create_task, get_task
+
+_CREATE = {
+    "OnlineRecordTaskId": string(True),
+    "SdkAppId": integer(True),
+    **GENERATION_PARAMS,
+    "ExtraData": string(),
+}
+
+
+def create_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
+    recording_id = params["OnlineRecordTaskId"]
+    row = get_recording(ctx.session, ctx.app.sdk_app_id, recording_id)
+    if row is None:
+        raise ApiError(faults.TASK_NOT_FOUND, f"OnlineRecordTaskId: no recording {recording_id!r}")
+    if row.status != FINISHED:
+        raise ApiError(
+            faults.INVALID_TASK_STATUS,
+            f"OnlineRecordTaskId: recording {recording_id!r} is {row.status}, its media is "
+            "still being probed; retry once DescribeOnlineRecord says FINISHED",
+        )
+    if row.error_code:
+        raise ApiError(
+            faults.INVALID_TASK_STATUS,
+            f"OnlineRecordTaskId: recording {recording_id!r} failed: {row.error_message}",
+        )
+    own = {k: params[k] for k in PARAM_KEYS if k in params}
+    ctx.services.policy.params(own)
+    generation = parse_params(own)
+    # Plan now (pure, no media read) so bad parameters fail here, not in the worker.
+    recording = parse_manifest(row.manifest, base_dir=None)
+    probes = {url: MediaInfo.from_json(info) for url, info in (row.probes or {}).items()}
+    plan_generation(recording, generation, probes, ctx.services.settings)
+    task = create_task(
+        ctx.session,
+        ctx.app,
+        recording_id=recording_id,
+        params=params_to_tiw(generation),
+        now_ms=ctx.now_ms,
+    )
+    task_id = task.task_id
+    ctx.after_commit.append(lambda: ctx.services.submit_generation(task_id))
+    return {"TaskId": task_id}
+
+
+def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
+    task = get_task(ctx.session, ctx.app.sdk_app_id, params["TaskId"])
+    if task is None:
+        raise ApiError(
+            faults.TASK_NOT_FOUND, f"TaskId: no video generation task {params['TaskId']!r}"
+        )
+    if task.status == FINISHED and task.error_code:
+        # A failed task answers with the error envelope (DESIGN §4.3).
+        raise ApiError(task.error_code, task.error_message or "video generation failed")
+    recording = recording_by_id(ctx.session, task.recording_id)
+    assert recording is not None
+    infos = video_infos(task, ctx.services.base_url)
+    progress = 0 if task.status == QUEUED else 100 if task.status == FINISHED else task.progress
+    return {
+        "GroupId": recording.group_id,
+        "RoomId": recording.room_id,
+        "TaskId": task.task_id,
+        "Progress": progress,
+        "Status": task.status,
+        "TotalTime": int((task.result or {}).get("TotalTime", 0)),
+        "VideoInfos": infos[0] if infos else None,
+        "VideoInfoList": infos,
+    }
+
+
+ACTIONS = [
+    Action("CreateVideoGenerationTask", _CREATE, create_video_generation_task),
+    Action("DescribeVideoGenerationTask", APP_TASK, describe_video_generation_task),
+]

@@ -1,0 +1,67 @@
+"""The generation engine as the jobs see it: a small interface, the real one behind it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from mixdown.domain.media import MediaInfo
+from mixdown.domain.parameters import GenerationParams
+from mixdown.domain.recording import Recording
+from mixdown.settings import Settings
+
+
+class Engine(Protocol):
+    def probe(self, recording: Recording) -> dict[str, MediaInfo]:
+        """Media facts of every segment, keyed by URL; MediaError names a bad file."""
+        ...
+
+    def generate(
+        self,
+        recording: Recording,
+        params: GenerationParams,
+        out_dir: Path,
+        *,
+        probes: Mapping[str, MediaInfo],
+        progress: Callable[[float], None],
+        cancel: threading.Event,
+    ) -> dict[str, Any]:
+        """Render into ``out_dir``; the TIW result with VideoUrl relative to ``out_dir``."""
+        ...
+
+
+class LocalEngine:
+    """``mixdown.generation`` in this process, ffmpeg as a subprocess."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def probe(self, recording: Recording) -> dict[str, MediaInfo]:
+        from mixdown.generation import probe_recording
+
+        return probe_recording(recording, self._settings)
+
+    def generate(
+        self,
+        recording: Recording,
+        params: GenerationParams,
+        out_dir: Path,
+        *,
+        probes: Mapping[str, MediaInfo],
+        progress: Callable[[float], None],
+        cancel: threading.Event,
+    ) -> dict[str, Any]:
+        from mixdown.generation import generate
+
+        result = generate(
+            recording,
+            params,
+            out_dir,
+            self._settings,
+            probes=probes,
+            progress=progress,
+            cancel=cancel,
+        )
+        return result.to_tiw()
