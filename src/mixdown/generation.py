@@ -17,7 +17,7 @@ import av
 from mixdown.domain.media import MediaInfo
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
-from mixdown.errors import InvalidParameter, MediaError, MixdownError
+from mixdown.errors import InvalidParameter, MediaError
 from mixdown.planning.manifest import load_manifest, with_resolved_image
 from mixdown.planning.params import PARAM_KEYS, parse_params
 from mixdown.planning.plan import OutputPlan, Plan, Render
@@ -160,28 +160,31 @@ def _execute(
     progress: Progress | None,
     cancel: threading.Event | None,
 ) -> list[VideoInfo]:
+    """Render everything as ``.part`` files; publish them only once every render succeeded."""
     weights = [_weight(r) for r in plan.renders]
     total = sum(weights) or 1.0
     done = 0.0
-    videos: list[VideoInfo] = []
-    for render, weight in zip(plan.renders, weights, strict=True):
-        cmd = build_command(settings.ffmpeg, plan, render, local, out_dir, settings.encoding)
+    written: list[tuple[OutputPlan, Path]] = []
+    try:
+        for render, weight in zip(plan.renders, weights, strict=True):
+            cmd = build_command(settings.ffmpeg, plan, render, local, out_dir, settings.encoding)
+            written += zip(render.outputs, cmd.temp_paths, strict=True)
 
-        def report(fraction: float, base: float = done, w: float = weight) -> None:
-            if progress is not None:
-                progress((base + fraction * w) / total)
+            def report(fraction: float, base: float = done, w: float = weight) -> None:
+                if progress is not None:
+                    progress((base + fraction * w) / total)
 
-        try:
             run_ffmpeg(cmd.argv, render.duration, report, cancel)
-        except MixdownError:
-            for temp in cmd.temp_paths:
-                temp.unlink(missing_ok=True)
-            raise
-        for output, temp in zip(render.outputs, cmd.temp_paths, strict=True):
-            final = out_dir / output.name
-            os.replace(temp, final)
-            videos.append(_video_info(output, final))
-        done += weight
+            done += weight
+    except BaseException:
+        for _, temp in written:
+            temp.unlink(missing_ok=True)
+        raise
+    videos = []
+    for output, temp in written:
+        final = out_dir / output.name
+        os.replace(temp, final)
+        videos.append(_video_info(output, final))
     if progress is not None:
         progress(1.0)
     return videos

@@ -71,7 +71,7 @@ def test_clips_are_cut_by_select_and_shifted_by_a_piecewise_setpts() -> None:
     )
     assert "select='gte(t,0.000)*lt(t,3.000)+gte(t,4.000)*lt(t,6.000)'" in graph
     # The tile is padded with 15 generated frames (1 s) up to its first clip.
-    assert "setpts='(T+if(lt(T,3.000),1.000,0.000)-15/15)/TB'" in graph
+    assert "setpts='round((T+if(lt(T,3.000),1.000,0.000)-15/15)/TB)'" in graph
     assert "tpad=start=15" in graph
     # trim ends the tile after its last clip so the input is not decoded to its end.
     assert "trim=end=6.000," in graph
@@ -112,11 +112,24 @@ def test_outputs_get_their_encoders() -> None:
     assert "-c:a libmp3lame" in text and "-movflags +faststart -f mp4" in text
 
 
-def test_a_long_lead_is_skipped_by_an_input_seek_and_clip_times_shift_with_it() -> None:
+def lead_plan(seekable: bool) -> Plan:
     clips = (Clip(0, Span(60_000, 65_000), 0),)
     video = VideoPlan(320, 240, "#000000", "", (Placement(0, clips, Rect(0, 0, 320, 240), 0),))
     out = OutputPlan("cam.mp4", "mp4", 0, "a", 0, 5_000, video, AudioPlan((clips,)))
-    plan = Plan(5_000, (), (Input("a.mp4", True, True),), (Render((out,), 5_000),))
+    return Plan(5_000, (), (Input("a.mp4", True, True, seekable),), (Render((out,), 5_000),))
+
+
+def test_without_a_keyframe_index_a_long_lead_is_decoded_not_seeked() -> None:
+    plan = lead_plan(seekable=False)
+    argv = build_command(
+        "ffmpeg", plan, plan.renders[0], {"a.mp4": "a"}, Path("/o"), Encoding()
+    ).argv
+    assert "-ss" not in argv
+    assert "select='gte(t,60.000)*lt(t,65.000)'" in graph_of(argv)
+
+
+def test_a_long_lead_is_skipped_by_an_input_seek_and_clip_times_shift_with_it() -> None:
+    plan = lead_plan(seekable=True)
     argv = build_command(
         "ffmpeg", plan, plan.renders[0], {"a.mp4": "a"}, Path("/o"), Encoding()
     ).argv

@@ -35,6 +35,8 @@ class MediaInfo:
     video: VideoTrack | None
     audio: AudioTrack | None
     container: str = ""
+    #: False when the header promises more than can be read (a truncated file).
+    complete: bool = True
 
     @property
     def duration_ms(self) -> int:
@@ -49,4 +51,9 @@ class MediaInfo:
     def from_json(data: dict[str, Any]) -> MediaInfo:
         video = VideoTrack(**data["video"]) if data.get("video") else None
         audio = AudioTrack(**data["audio"]) if data.get("audio") else None
-        return MediaInfo(video=video, audio=audio, container=data.get("container", ""))
+        return MediaInfo(
+            video=video,
+            audio=audio,
+            container=data.get("container", ""),
+            complete=data.get("complete", True),
+        )

@@ -26,6 +26,8 @@ class Input:
     url: str
     has_video: bool
     has_audio: bool
+    #: The container has a keyframe index, so an input seek lands on a keyframe.
+    seekable: bool = False
 
 
 @dataclass(frozen=True)

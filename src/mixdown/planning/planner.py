@@ -30,6 +30,8 @@ from mixdown.planning.seating import seat
 from mixdown.planning.timeline import Timeline
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+#: Containers whose seeks land on keyframes (MPEG-TS seeks land on any packet).
+_INDEXED = {"mov", "mp4", "matroska", "webm", "flv"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class _Inputs:
         if url not in self.index:
             info = self.probes[url]
             self.index[url] = len(self.items)
-            self.items.append(Input(url, info.video is not None, info.audio is not None))
+            seekable = any(name in _INDEXED for name in info.container.split(","))
+            self.items.append(Input(url, info.video is not None, info.audio is not None, seekable))
         return self.index[url]
 
 
@@ -354,6 +357,8 @@ def _copy_plan(output: OutputPlan, pieces: tuple[Piece, ...], inputs: _Inputs) -
         return None
     piece = pieces[0]
     info = inputs.probes[inputs.items[piece.input].url]
+    if not info.complete:
+        return None  # a torn last packet would be copied as it is
     v, a = info.video, info.audio
     whole_video = (
         v is not None

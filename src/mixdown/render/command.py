@@ -38,7 +38,7 @@ def build_command(
     input_numbers = {index: n for n, index in enumerate(used)}
     images = sorted({o.video.image for o in render.outputs if o.video and o.video.image})
     image_numbers = {img: len(used) + k for k, img in enumerate(images)}
-    seeks = _seeks(render)
+    seeks = {i: t for i, t in _seeks(render).items() if plan.inputs[i].seekable}
     graph = build_graph(render, input_numbers, image_numbers, encoding.fps, seeks)
     argv: list[str] = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
     argv += ["-progress", "pipe:1", "-nostats"]

@@ -120,8 +120,9 @@ def _image_canvas(g: Graph, video: VideoPlan, duration: int, canvas: str) -> str
     """The filler image fitted on the background, drawn once and held for the whole output."""
     number = g.image_numbers[video.image]
     still, out = g.label("img"), g.label("bgi")
+    # Alpha is kept until the overlay, so transparent parts show the background.
     g.chains.append(
-        f"[{number}:v]{_fit(video.width, video.height, video.background)},format=yuv420p,"
+        f"[{number}:v]format=yuva420p,{_fit(video.width, video.height, video.background)},"
         f"loop=loop=-1:size=1,setpts=N/({g.fps}*TB),trim=end={sec(duration)}[{still}]"
     )
     g.chains.append(f"[{canvas}][{still}]overlay=0:0:eof_action=pass[{out}]")
@@ -166,8 +167,7 @@ def _overlay(g: Graph, canvas: str, placement: Placement) -> str:
     )
     enable = "+".join(f"between(t,{sec(c.at)},{sec(c.end)})" for c in placement.clips)
     g.chains.append(
-        f"[{canvas}][{tile}]overlay={rect.x}:{rect.y}:eof_action=pass:"
-        f"enable='{enable}'[{out}]"
+        f"[{canvas}][{tile}]overlay={rect.x}:{rect.y}:eof_action=pass:enable='{enable}'[{out}]"
     )
     return out
 
@@ -188,7 +188,8 @@ def _setpts(clips: tuple[Clip, ...], lead_frames: int, fps: int) -> str:
     expr = sec(ordered[-1].at - ordered[-1].src.start)
     for c in reversed(ordered[:-1]):
         expr = f"if(lt(T,{sec(c.src.end)}),{sec(c.at - c.src.start)},{expr})"
-    return f"setpts='(T+{expr}-{lead_frames}/{fps})/TB'"
+    # round(): a truncated float would move a frame one tick early on some time bases.
+    return f"setpts='round((T+{expr}-{lead_frames}/{fps})/TB)'"
 
 
 def _audio(g: Graph, audio: AudioPlan, duration: int) -> str:

@@ -52,7 +52,12 @@ def _probe_open(container: Any, name: str) -> MediaInfo:
     atrack = _audio_track(audio, extents, base) if audio is not None else None
     if vtrack is None and atrack is None:
         raise MediaError(f"{name}: no decodable audio or video")
-    return MediaInfo(video=vtrack, audio=atrack, container=str(container.format.name))
+    return MediaInfo(
+        video=vtrack,
+        audio=atrack,
+        container=str(container.format.name),
+        complete=_complete(container, extents, base),
+    )
 
 
 def _scan(container: Any, streams: list[Any], name: str) -> dict[int, _Extent]:
@@ -72,11 +77,22 @@ def _scan(container: Any, streams: list[Any], name: str) -> dict[int, _Extent]:
 
 
 def _base_seconds(container: Any, extents: dict[int, _Extent]) -> float:
-    """ffmpeg's zero for this file: the container start, else the earliest packet."""
-    firsts = [e.first for e in extents.values() if e.first is not None]
+    """ffmpeg's zero for this file: the container start, else the earliest packet.
+
+    Not the minimum with the packets: an AAC priming packet sits before the start and
+    is dropped by the decoder, so counting it would shift every track late.
+    """
     if container.start_time is not None:
-        return float(min([container.start_time / 1_000_000, *firsts]))
-    return float(min(firsts))
+        return float(container.start_time / 1_000_000)
+    return float(min(e.first for e in extents.values() if e.first is not None))
+
+
+def _complete(container: Any, extents: dict[int, _Extent], base: float) -> bool:
+    """Whether what can be read reaches what the header promises (within 200 ms)."""
+    if not container.duration:
+        return True
+    readable = max(e.end for e in extents.values() if e.end is not None) - base
+    return bool(readable + 0.2 >= container.duration / 1_000_000)
 
 
 def _ms(seconds: float) -> int:
@@ -95,9 +111,10 @@ def _video_track(
     if rotation in (90, 270, -90):
         width, height = height, width
     rate = stream.average_rate or stream.guessed_rate or Fraction(15)
+    first = max(ext.first, base)
     return VideoTrack(
-        start_ms=_ms(ext.first - base),
-        duration_ms=max(0, _ms(ext.end - ext.first)),
+        start_ms=_ms(first - base),
+        duration_ms=max(0, _ms(ext.end - first)),
         width=width,
         height=height,
         fps=round(float(rate), 3),
@@ -123,9 +140,10 @@ def _audio_track(stream: Any, extents: dict[int, _Extent], base: float) -> Audio
     if ext.first is None or ext.end is None:
         return None
     cc = stream.codec_context
+    first = max(ext.first, base)
     return AudioTrack(
-        start_ms=_ms(ext.first - base),
-        duration_ms=max(0, _ms(ext.end - ext.first)),
+        start_ms=_ms(first - base),
+        duration_ms=max(0, _ms(ext.end - first)),
         sample_rate=int(cc.sample_rate or 48000),
         channels=int(cc.channels or 1),
         codec=str(cc.name),
