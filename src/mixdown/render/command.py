@@ -131,8 +131,6 @@ def _output_args(
             str(enc.crf),
             "-pix_fmt",
             "yuv420p",
-            "-g",
-            str(enc.fps * 4),
         ]
     if audio is not None:
         args += [
