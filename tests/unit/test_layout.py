@@ -35,7 +35,7 @@ def test_custom_layouts_round_odd_sizes_to_even_and_keep_slot_settings() -> None
     assert (layout.width, layout.height, layout.suffix) == (642, 482, "custom")
     slot = layout.slots[0]
     assert (slot.rect, slot.z, slot.reserved, slot.fill_mode, slot.background) == (
-        Rect(3, 5, 102, 52),
+        Rect(2, 4, 102, 52),  # odd positions grow the slot one pixel outward
         7,
         "x",
         1,

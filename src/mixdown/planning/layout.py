@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from mixdown.domain.geometry import Rect, even
 from mixdown.domain.parameters import CustomLayout, MixStream
-from mixdown.domain.recording import SCREEN_PREFIX, WHITEBOARD_PREFIX
+from mixdown.domain.recording import SCREEN_PREFIX, WHITEBOARD_PREFIX, StreamKind, stream_kind
 
 TEMPLATE_BACKGROUND = "#34363B"
+_KIND_SLOTS = {WHITEBOARD_PREFIX: StreamKind.WHITEBOARD, SCREEN_PREFIX: StreamKind.SCREEN}
 SMALL_W, SMALL_H = 320, 240
 
 
@@ -25,6 +26,9 @@ class Slot:
     def accepts(self, stream_id: str) -> bool:
         if not self.reserved:
             return False
+        if self.reserved in _KIND_SLOTS:
+            # "tic_substream" names the screen share, not every id with that prefix.
+            return stream_kind(stream_id) is _KIND_SLOTS[self.reserved]
         return stream_id == self.reserved if self.exact else stream_id.startswith(self.reserved)
 
 
@@ -63,7 +67,7 @@ def _template(
 def _custom(custom: CustomLayout) -> Layout:
     slots = tuple(
         Slot(
-            Rect(s.layout.x, s.layout.y, even(s.layout.width), even(s.layout.height)),
+            _even_rect(s.layout.x, s.layout.y, s.layout.width, s.layout.height),
             s.layout.z_order,
             s.input_stream_id,
             fill_mode=s.fill_mode,
@@ -73,3 +77,8 @@ def _custom(custom: CustomLayout) -> Layout:
     )
     canvas = custom.canvas
     return Layout(even(canvas.width), even(canvas.height), canvas.background_color, slots, "custom")
+
+
+def _even_rect(x: int, y: int, width: int, height: int) -> Rect:
+    """4:2:0 overlays land on even positions: grow an odd-placed slot one pixel outward."""
+    return Rect(x - x % 2, y - y % 2, even(width + x % 2), even(height + y % 2))

@@ -28,6 +28,8 @@ class Input:
     has_audio: bool
     #: The container has a keyframe index, so an input seek lands on a keyframe.
     seekable: bool = False
+    #: Audio channels (1: a mono microphone, copied to both output channels at full level).
+    channels: int = 0
 
 
 @dataclass(frozen=True)

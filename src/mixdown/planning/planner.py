@@ -73,7 +73,10 @@ class _Inputs:
             info = self.probes[url]
             self.index[url] = len(self.items)
             seekable = any(name in _INDEXED for name in info.container.split(","))
-            self.items.append(Input(url, info.video is not None, info.audio is not None, seekable))
+            channels = info.audio.channels if info.audio else 0
+            self.items.append(
+                Input(url, info.video is not None, info.audio is not None, seekable, channels)
+            )
         return self.index[url]
 
 
@@ -99,7 +102,7 @@ def build_plan(
         groups = [m.pieces] if concat else tuple((piece,) for piece in m.pieces)
         for group in groups:
             render = _stream_render(
-                m,
+                m if concat else _own_size(m, group[0], inputs),
                 group,
                 p.whiteboard or Whiteboard(),
                 filler_image if concat else "",
@@ -190,6 +193,13 @@ def _piece(
     if video is None and audio is None:
         return None
     return Piece(index, at, local.length, video, audio)
+
+
+def _own_size(m: StreamMedia, piece: Piece, inputs: _Inputs) -> StreamMedia:
+    """The stream as seen by one piece: its size is that of the piece's own segment."""
+    video = inputs.probes[inputs.items[piece.input].url].video
+    size = (even(video.width), even(video.height)) if video else m.size
+    return replace(m, size=size)
 
 
 def _main_size(

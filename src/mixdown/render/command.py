@@ -39,7 +39,8 @@ def build_command(
     images = sorted({o.video.image for o in render.outputs if o.video and o.video.image})
     image_numbers = {img: len(used) + k for k, img in enumerate(images)}
     seeks = {i: t for i, t in _seeks(render).items() if plan.inputs[i].seekable}
-    graph = build_graph(render, input_numbers, image_numbers, encoding.fps, seeks)
+    mono = {i for i in used if plan.inputs[i].channels == 1}
+    graph = build_graph(render, input_numbers, image_numbers, encoding.fps, seeks, mono)
     argv: list[str] = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
     argv += ["-progress", "pipe:1", "-nostats"]
     for index in used:

@@ -43,6 +43,8 @@ class Graph:
     input_numbers: dict[int, int]
     #: Plan input index -> ms skipped by an input seek (its clips' src shift by that much).
     seeks: dict[int, int] = field(default_factory=dict)
+    #: Plan input indexes whose audio is mono.
+    mono: set[int] = field(default_factory=set)
     image_numbers: dict[str, int] = field(default_factory=dict)
     chains: list[str] = field(default_factory=list)
     video_out: dict[int, str] = field(default_factory=dict)
@@ -80,9 +82,11 @@ def build_graph(
     image_numbers: dict[str, int],
     fps: int,
     seeks: dict[int, int] | None = None,
+    mono: set[int] | None = None,
 ) -> Graph:
     g = Graph(fps=fps, input_numbers=input_numbers, image_numbers=image_numbers)
     g.seeks = dict(seeks or {})
+    g.mono = set(mono or ())
     audio_labels: dict[AudioPlan, list[int]] = {}
     for i, out in enumerate(render.outputs):
         if out.video is not None:
@@ -237,13 +241,16 @@ def _audio_clip(g: Graph, clip: Clip) -> str:
     """Exactly ``samples(length)`` samples of the input's audio from ``clip.src``."""
     number = g.input_numbers[clip.input]
     source = g.use(f"{number}:a")
+    # A mono microphone goes to both channels at full level; the automatic upmix would
+    # put it 3 dB lower, as a centre channel.
+    upmix = "pan=stereo|c0=c0|c1=c0," if clip.input in g.mono else ""
     (clip,) = _seeked(g, (clip,))
     n = samples(clip.src.length)
     out = g.label("a")
     # first_pts=0 pads a track that starts after the file's first sample; async fills
     # holes inside the track, so sample position == timestamp from here on.
     g.chains.append(
-        f"{source}aresample={SAMPLE_RATE}:async=1:min_hard_comp=0.02:first_pts=0,{_AFORMAT},"
+        f"{source}{upmix}aresample={SAMPLE_RATE}:async=1:min_hard_comp=0.02:first_pts=0,{_AFORMAT},"
         f"atrim=start={sec(clip.src.start)}:end={sec(clip.src.end)},asetpts=PTS-STARTPTS,"
         f"apad=whole_len={n},atrim=end_sample={n}[{out}]"
     )
