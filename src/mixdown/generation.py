@@ -165,10 +165,14 @@ def _execute(
     total = sum(weights) or 1.0
     done = 0.0
     written: list[tuple[OutputPlan, Path]] = []
+    scripts: list[Path] = []
     try:
         for render, weight in zip(plan.renders, weights, strict=True):
             cmd = build_command(settings.ffmpeg, plan, render, local, out_dir, settings.encoding)
             written += zip(render.outputs, cmd.temp_paths, strict=True)
+            if cmd.script is not None:
+                scripts.append(cmd.script[0])
+                cmd.script[0].write_text(cmd.script[1], encoding="utf-8")
 
             def report(fraction: float, base: float = done, w: float = weight) -> None:
                 if progress is not None:
@@ -180,6 +184,9 @@ def _execute(
         for _, temp in written:
             temp.unlink(missing_ok=True)
         raise
+    finally:
+        for script in scripts:
+            script.unlink(missing_ok=True)
     videos = []
     for output, temp in written:
         final = out_dir / output.name

@@ -103,7 +103,8 @@ def test_import_create_poll_and_download_the_outputs(env: Env) -> None:
         body = httpx.get(info.VideoUrl, timeout=30)
         assert body.status_code == 200 and len(body.content) == info.VideoSize > 0
         assert body.content[4:8] == b"ftyp"
-    guessed = done.VideoInfoList[0].VideoUrl.rsplit("/", 2)[0] + "x/" + "whiteboard_0.mp4"
+    files, token, _ = done.VideoInfoList[0].VideoUrl.rsplit("/", 2)
+    guessed = f"{files}/{'x' * len(token)}/whiteboard_0.mp4"  # a guessed token is not served
     assert httpx.get(guessed, timeout=10).status_code == 404
 
 

@@ -69,13 +69,13 @@ def test_clips_are_cut_by_select_and_shifted_by_a_piecewise_setpts() -> None:
             Encoding(),
         ).argv
     )
-    assert "select='gte(t,0.000)*lt(t,3.000)+gte(t,4.000)*lt(t,6.000)'" in graph
+    assert "select='(gte(t,0.000)*lt(t,3.000)+gte(t,4.000)*lt(t,6.000))'" in graph
     # The tile is padded with 15 generated frames (1 s) up to its first clip.
-    assert "setpts='round((T+if(lt(T,3.000),1.000,0.000)-15/15)/TB)'" in graph
+    assert "setpts='round((T+if(lt(T,4.000),1.000,0.000)-15/15)/TB)'" in graph
     assert "tpad=start=15" in graph
     # trim ends the tile after its last clip so the input is not decoded to its end.
     assert "trim=end=6.000," in graph
-    assert "enable='between(t,1.000,4.000)+between(t,4.000,6.000)'" in graph
+    assert "enable='(between(t,1.000,4.000)+between(t,4.000,6.000))'" in graph
     # FillMode 1 covers and crops instead of padding.
     assert "force_original_aspect_ratio=increase,crop=320:240" in graph
 
@@ -137,3 +137,29 @@ def test_a_long_lead_is_skipped_by_an_input_seek_and_clip_times_shift_with_it() 
     graph = graph_of(argv)
     assert "select='gte(t,2.000)*lt(t,7.000)'" in graph
     assert "atrim=start=2.000:end=7.000" in graph
+
+
+def test_a_graph_too_long_for_the_command_line_goes_to_a_script_file() -> None:
+    clips = tuple(Clip(0, Span(t, t + 50), t) for t in range(0, 400_000, 100))
+    video = VideoPlan(320, 240, "#000000", "", (Placement(0, clips, Rect(0, 0, 320, 240), 0),))
+    out = OutputPlan("cam.mp4", "mp4", 0, "a", 0, 400_000, video, AudioPlan((clips,)))
+    plan = Plan(400_000, (), (Input("a.mp4", True, True),), (Render((out,), 400_000),))
+    cmd = build_command("ffmpeg", plan, plan.renders[0], {"a.mp4": "a"}, Path("/o"), Encoding())
+    assert cmd.script is not None and cmd.script[0] == Path("/o/.cam.mp4.graph")
+    assert cmd.argv[cmd.argv.index("-/filter_complex") + 1] == "/o/.cam.mp4.graph"
+    assert all(len(arg) < 60_000 for arg in cmd.argv)
+    assert "concat=n=" in cmd.script[1]
+
+
+def test_expressions_stay_shallow_however_many_pauses_cut_a_clip() -> None:
+    clips = tuple(Clip(0, Span(t, t + 50), t // 2) for t in range(0, 51_200, 100))  # 512 pieces
+    video = VideoPlan(320, 240, "#000000", "", (Placement(0, clips, Rect(0, 0, 320, 240), 0),))
+    out = OutputPlan("cam.mp4", "mp4", 0, "a", 0, 25_600, video, None)
+    plan = Plan(25_600, (), (Input("a.mp4", True, False),), (Render((out,), 25_600),))
+    cmd = build_command("ffmpeg", plan, plan.renders[0], {"a.mp4": "a"}, Path("/o"), Encoding())
+    text = cmd.script[1] if cmd.script else graph_of(cmd.argv)
+    depth = deepest = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        deepest = max(deepest, depth)
+    assert deepest <= 3 * 10 + 5  # log2(512) levels of if()/sums, not 512

@@ -72,6 +72,14 @@ def create_app(service: Service, *, manage: bool = True) -> Starlette:
             return PlainTextResponse("not found", status_code=404)
         return FileResponse(path, media_type=_MEDIA_TYPES.get(path.suffix.lower()))
 
+    async def elsewhere(request: Request) -> Response:
+        # The API lives at "/"; any other path still answers the JSON envelope with HTTP 200.
+        request_id = new_request_id()
+        message = f"{request.url.path[:200]!r} is not an API path: send requests to /"
+        return Response(
+            failure(request_id, faults.INVALID_ACTION, message), media_type=CONTENT_TYPE
+        )
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if manage:
@@ -84,12 +92,16 @@ def create_app(service: Service, *, manage: bool = True) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/", api, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
+            Route("/", api, methods=_ALL_METHODS),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/files/{token}/{name:path}", files, methods=["GET", "HEAD"]),
+            Route("/{path:path}", elsewhere, methods=_ALL_METHODS),
         ],
         lifespan=lifespan,
     )
+
+
+_ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
 def _committed(service: Service, token: str) -> bool:

@@ -46,7 +46,6 @@ class Gateway:
             )
         params = conform(call.params, action.shape, flat=call.flat)
         sdk_app_id = int(params[action.app_param])
-        self._limiter.check(action.name, sdk_app_id)
         with self._db.transaction() as session:
             app = find_app(session, sdk_app_id) if 0 < sdk_app_id < 2**63 else None
             if app is None:
@@ -58,6 +57,8 @@ class Gateway:
                     faults.UNAUTHORIZED_SDK_APP_ID,
                     f"{action.app_param}: {sdk_app_id} does not belong to this SecretId",
                 )
+            # Only the app's owner spends its budget: refused calls of others do not count.
+            self._limiter.check(action.name, sdk_app_id)
             ctx = ActionContext(session, app, request_id, int(now * 1000), self._services)
             fields = action.handler(ctx, params)
         for hook in ctx.after_commit:

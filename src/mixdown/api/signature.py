@@ -104,6 +104,9 @@ def tc3_signature(
     return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+_REQUIRED_SIGNED = {"content-type", "host"}
+
+
 def verify_tc3(
     auth: Tc3Authorization,
     secret_key: str,
@@ -125,6 +128,9 @@ def verify_tc3(
         )
     if auth.service != SERVICE or any(h not in headers for h in auth.signed_headers):
         raise ApiError(faults.SIGNATURE_FAILURE, "the request signature does not match")
+    if not set(auth.signed_headers) >= _REQUIRED_SIGNED:
+        # TC3 signs at least these two; a signature without them could be replayed elsewhere.
+        raise ApiError(faults.SIGNATURE_FAILURE, "SignedHeaders must include content-type and host")
     payload = b"" if method == "GET" else body
     if headers.get("x-tc-content-sha256") == UNSIGNED_PAYLOAD:
         payload = UNSIGNED_PAYLOAD.encode()

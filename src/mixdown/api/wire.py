@@ -184,9 +184,43 @@ def _text(body: bytes) -> str:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        data = json.loads(body or b"{}", object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise ApiError(
+            faults.INVALID_PARAMETER, f"{exc.args[0]!r} is given more than once"
+        ) from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # ValueError covers JSONDecodeError and integers too long to convert.
         raise ApiError(faults.INVALID_PARAMETER, "the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(faults.INVALID_PARAMETER, "the request body must be a JSON object")
+    if _has_lone_surrogate(data):
+        raise ApiError(faults.INVALID_PARAMETER, "a string holds an unpaired UTF-16 surrogate")
     return data
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False

@@ -22,6 +22,7 @@ class ThreadExecutor:
         self._pending: set[str] = set()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._closing = threading.Event()
 
     def start(self) -> None:
         for i in range(self._workers):
@@ -37,7 +38,12 @@ class ThreadExecutor:
         self._queue.put(job_id)
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """Let running jobs return (callers cancel them first) and end the workers."""
+        """Let running jobs return (callers cancel them first) and end the workers.
+
+        Ids still queued are not started: their rows stay QUEUED for the next start, and a
+        graceful stop spends none of their attempts.
+        """
+        self._closing.set()
         for _ in self._threads:
             self._queue.put(_STOP)
         for thread in self._threads:
@@ -49,6 +55,10 @@ class ThreadExecutor:
             if item is _STOP:
                 return
             job_id = str(item)
+            if self._closing.is_set():
+                with self._lock:
+                    self._pending.discard(job_id)
+                continue
             try:
                 self._run(job_id)
             except Exception:

@@ -59,6 +59,8 @@ class GenerationJob:
         token = new_token()
         result, error = self._render(task_id, attempt_id, token, manifest, probes_json, params_json)
         if error is not None and error[0] == "":  # shut down mid-render: left for the restart
+            with ctx.db.transaction() as s:
+                tasks.give_back(s, task_id, attempt_id)
             return
         with ctx.db.transaction() as s:
             current = tasks.current_attempt(s, task_id, attempt_id)

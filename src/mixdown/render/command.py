@@ -10,12 +10,17 @@ from mixdown.planning.plan import OutputPlan, Plan, Render
 from mixdown.render.filtergraph import SAMPLE_RATE, build_graph, sec
 from mixdown.settings import Encoding
 
+#: Graphs longer than this go to a script file: one argv entry is capped at 128 KiB on Linux.
+INLINE_GRAPH_MAX = 60_000
+
 
 @dataclass(frozen=True)
 class Command:
     argv: tuple[str, ...]
     #: Output index -> the temporary path ffmpeg writes.
     temp_paths: tuple[Path, ...]
+    #: A filter graph too long for the command line: write ``text`` to ``path`` first.
+    script: tuple[Path, str] | None = None
 
 
 def temp_path(out_dir: Path, output: OutputPlan) -> Path:
@@ -50,14 +55,21 @@ def build_command(
         argv += ["-reinit_filter", "0", "-i", local_paths[plan.inputs[index].url]]
     for img in images:
         argv += ["-i", local_paths[img]]
-    argv += ["-filter_complex", graph.text(), "-filter_complex_threads", "1"]
+    text = graph.text()
+    script = None
+    if len(text) > INLINE_GRAPH_MAX:
+        script = (out_dir / f".{render.outputs[0].name}.graph", text)
+        argv += ["-/filter_complex", str(script[0])]
+    else:
+        argv += ["-filter_complex", text]
+    argv += ["-filter_complex_threads", "1"]
     temps: list[Path] = []
     for i, output in enumerate(render.outputs):
         path = temp_path(out_dir, output)
         temps.append(path)
         argv += _output_args(output, graph.video_out.get(i), graph.audio_out.get(i), encoding)
         argv.append(str(path))
-    return Command(tuple(argv), tuple(temps))
+    return Command(tuple(argv), tuple(temps), script)
 
 
 def _remux(

@@ -169,7 +169,7 @@ def _overlay(g: Graph, canvas: str, placement: Placement) -> str:
         f"{source}trim=end={sec(end)},{_select(clips)},{_setpts(clips, lead, g.fps)},"
         f"fps={g.fps}:start_time=0,{shape},tpad=start={lead}[{tile}]"
     )
-    enable = "+".join(f"between(t,{sec(c.at)},{sec(c.end)})" for c in placement.clips)
+    enable = _any([f"between(t,{sec(c.at)},{sec(c.end)})" for c in placement.clips])
     g.chains.append(
         f"[{canvas}][{tile}]overlay={rect.x}:{rect.y}:eof_action=pass:enable='{enable}'[{out}]"
     )
@@ -182,18 +182,32 @@ def _seeked(g: Graph, clips: tuple[Clip, ...]) -> tuple[Clip, ...]:
 
 
 def _select(clips: tuple[Clip, ...]) -> str:
-    terms = "+".join(f"gte(t,{sec(c.src.start)})*lt(t,{sec(c.src.end)})" for c in clips)
-    return f"select='{terms}'"
+    terms = [f"gte(t,{sec(c.src.start)})*lt(t,{sec(c.src.end)})" for c in clips]
+    return f"select='{_any(terms)}'"
+
+
+def _any(terms: list[str]) -> str:
+    """A balanced sum: ffmpeg's expression parser fails on long flat chains (many pauses)."""
+    if len(terms) == 1:
+        return terms[0]
+    mid = len(terms) // 2
+    return f"({_any(terms[:mid])}+{_any(terms[mid:])})"
 
 
 def _setpts(clips: tuple[Clip, ...], lead_frames: int, fps: int) -> str:
     """Piecewise shift from the input's time to the output's, less the padded lead."""
     ordered = sorted(clips, key=lambda c: c.src.start)
-    expr = sec(ordered[-1].at - ordered[-1].src.start)
-    for c in reversed(ordered[:-1]):
-        expr = f"if(lt(T,{sec(c.src.end)}),{sec(c.at - c.src.start)},{expr})"
     # round(): a truncated float would move a frame one tick early on some time bases.
-    return f"setpts='round((T+{expr}-{lead_frames}/{fps})/TB)'"
+    return f"setpts='round((T+{_shift(ordered)}-{lead_frames}/{fps})/TB)'"
+
+
+def _shift(ordered: list[Clip]) -> str:
+    """The clip's shift by binary search on T, so the expression stays shallow."""
+    if len(ordered) == 1:
+        return sec(ordered[0].at - ordered[0].src.start)
+    mid = len(ordered) // 2
+    pivot = sec(ordered[mid].src.start)
+    return f"if(lt(T,{pivot}),{_shift(ordered[:mid])},{_shift(ordered[mid:])})"
 
 
 def _audio(g: Graph, audio: AudioPlan, duration: int) -> str:

@@ -93,6 +93,13 @@ def claim(s: Session, task_id: str, *, attempt_id: str, now_ms: int) -> Claim | 
     return Claim(task_id, attempt_id, row.attempts, first)
 
 
+def give_back(s: Session, task_id: str, attempt_id: str) -> None:
+    """A graceful stop interrupted this attempt: it does not count towards the crash limit."""
+    row = current_attempt(s, task_id, attempt_id)
+    if row is not None:
+        row.attempts = max(0, row.attempts - 1)
+
+
 def set_progress(db: Database, task_id: str, attempt_id: str, percent: int) -> None:
     with db.transaction() as s:
         row = s.get(GenerationTask, task_id)
