@@ -378,13 +378,6 @@ def test_a_real_task_id_only_matches_exactly(env: Env) -> None:
         assert error_code(reply) == "InvalidParameter.TaskNotFound"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/gateway.py runs each handler in one db.transaction(), BEGIN IMMEDIATE on "
-    "SQLite (store/database.py), and generation_actions.create_video_generation_task plans "
-    "the whole generation inside it (seconds for a few hundred pauses): every other call, "
-    "even another app's authentication, waits for that write lock",
-)
 def test_a_slow_create_does_not_stall_another_apps_calls(env: Env) -> None:
     client, app = env.client(), env.a.sdk_app_id
     pauses = [{"PauseTime": T0 + 1000 + 2 * i, "ResumeTime": T0 + 1001 + 2 * i} for i in range(800)]

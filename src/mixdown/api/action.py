@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from mixdown.api.ingest import UrlPolicy
 from mixdown.api.schema import Shape
 from mixdown.settings import Settings
+from mixdown.store.database import Database
 from mixdown.store.models import App
 
 
@@ -39,6 +40,9 @@ class ActionContext:
 
 
 Handler = Callable[[ActionContext, dict[str, Any]], dict[str, Any]]
+#: Slow, pure checks run after the app is authorised but outside the write transaction,
+#: so they never hold the store's lock: (database, services, SdkAppId, parameters).
+Prepare = Callable[[Database, Services, int, dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,4 @@ class Action:
     handler: Handler
     #: The parameter naming the app (DescribeRunningTasks spells it ``SdkAppID``).
     app_param: str = "SdkAppId"
+    prepare: Prepare | None = None

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext, Services
 from mixdown.api.faults import ApiError
@@ -16,6 +18,7 @@ from mixdown.api.signature import verify_tc3, verify_v1
 from mixdown.api.wire import ApiCall
 from mixdown.store.apps import find_app, secret_key_of
 from mixdown.store.database import Database
+from mixdown.store.models import App
 
 API_VERSION = "2019-09-19"
 
@@ -47,23 +50,31 @@ class Gateway:
         params = conform(call.params, action.shape, flat=call.flat)
         sdk_app_id = int(params[action.app_param])
         with self._db.transaction() as session:
-            app = find_app(session, sdk_app_id) if 0 < sdk_app_id < 2**63 else None
-            if app is None:
-                raise ApiError(
-                    faults.SDK_APP_ID_NOT_FOUND, f"{action.app_param}: {sdk_app_id} does not exist"
-                )
-            if app.secret_id != call.secret_id:
-                raise ApiError(
-                    faults.UNAUTHORIZED_SDK_APP_ID,
-                    f"{action.app_param}: {sdk_app_id} does not belong to this SecretId",
-                )
+            self._authorise(session, call, action, sdk_app_id)
             # Only the app's owner spends its budget: refused calls of others do not count.
             self._limiter.check(action.name, sdk_app_id)
+        if action.prepare is not None:
+            action.prepare(self._db, self._services, sdk_app_id, params)
+        with self._db.transaction() as session:
+            app = self._authorise(session, call, action, sdk_app_id)
             ctx = ActionContext(session, app, request_id, int(now * 1000), self._services)
             fields = action.handler(ctx, params)
         for hook in ctx.after_commit:
             hook()
         return fields
+
+    def _authorise(self, session: Session, call: ApiCall, action: Action, sdk_app_id: int) -> App:
+        app = find_app(session, sdk_app_id) if 0 < sdk_app_id < 2**63 else None
+        if app is None:
+            raise ApiError(
+                faults.SDK_APP_ID_NOT_FOUND, f"{action.app_param}: {sdk_app_id} does not exist"
+            )
+        if app.secret_id != call.secret_id:
+            raise ApiError(
+                faults.UNAUTHORIZED_SDK_APP_ID,
+                f"{action.app_param}: {sdk_app_id} does not belong to this SecretId",
+            )
+        return app
 
     def _authenticate(self, call: ApiCall, now: float) -> None:
         with self._db.transaction() as session:

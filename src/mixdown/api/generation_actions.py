@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from mixdown.api import faults
-from mixdown.api.action import Action, ActionContext
+from mixdown.api.action import Action, ActionContext, Services
 from mixdown.api.faults import ApiError
 from mixdown.api.fields import APP_TASK, GENERATION_PARAMS
 from mixdown.api.schema import integer, string
@@ -13,7 +15,8 @@ from mixdown.domain.media import MediaInfo
 from mixdown.generation import plan_generation
 from mixdown.planning.manifest import parse_manifest
 from mixdown.planning.params import PARAM_KEYS, params_to_tiw, parse_params
-from mixdown.store.models import FINISHED, QUEUED
+from mixdown.store.database import Database
+from mixdown.store.models import FINISHED, QUEUED, Recording
 from mixdown.store.recordings import get_recording, recording_by_id
 from mixdown.store.shapes import video_infos
 from mixdown.store.tasks import create_task, get_task
@@ -26,9 +29,39 @@ _CREATE = {
 }
 
 
+def prepare_create(
+    db: Database, services: Services, sdk_app_id: int, params: dict[str, Any]
+) -> None:
+    """Plan now (pure, no media read) so bad parameters fail at create time, not in the
+    worker; outside the write transaction, since a long recording takes seconds to plan."""
+    with db.transaction() as session:
+        row = _finished_recording(session, sdk_app_id, params["OnlineRecordTaskId"])
+        manifest, probes_json = row.manifest, row.probes or {}
+    own = {k: params[k] for k in PARAM_KEYS if k in params}
+    services.policy.params(own)
+    recording = parse_manifest(manifest, base_dir=None)
+    probes = {url: MediaInfo.from_json(info) for url, info in probes_json.items()}
+    plan_generation(recording, parse_params(own), probes, services.settings)
+
+
 def create_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     recording_id = params["OnlineRecordTaskId"]
-    row = get_recording(ctx.session, ctx.app.sdk_app_id, recording_id)
+    _finished_recording(ctx.session, ctx.app.sdk_app_id, recording_id)
+    generation = parse_params({k: params[k] for k in PARAM_KEYS if k in params})
+    task = create_task(
+        ctx.session,
+        ctx.app,
+        recording_id=recording_id,
+        params=params_to_tiw(generation),
+        now_ms=ctx.now_ms,
+    )
+    task_id = task.task_id
+    ctx.after_commit.append(lambda: ctx.services.submit_generation(task_id))
+    return {"TaskId": task_id}
+
+
+def _finished_recording(session: Session, sdk_app_id: int, recording_id: str) -> Recording:
+    row = get_recording(session, sdk_app_id, recording_id)
     if row is None:
         raise ApiError(faults.TASK_NOT_FOUND, f"OnlineRecordTaskId: no recording {recording_id!r}")
     if row.status != FINISHED:
@@ -42,23 +75,7 @@ def create_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -> 
             faults.INVALID_TASK_STATUS,
             f"OnlineRecordTaskId: recording {recording_id!r} failed: {row.error_message}",
         )
-    own = {k: params[k] for k in PARAM_KEYS if k in params}
-    ctx.services.policy.params(own)
-    generation = parse_params(own)
-    # Plan now (pure, no media read) so bad parameters fail here, not in the worker.
-    recording = parse_manifest(row.manifest, base_dir=None)
-    probes = {url: MediaInfo.from_json(info) for url, info in (row.probes or {}).items()}
-    plan_generation(recording, generation, probes, ctx.services.settings)
-    task = create_task(
-        ctx.session,
-        ctx.app,
-        recording_id=recording_id,
-        params=params_to_tiw(generation),
-        now_ms=ctx.now_ms,
-    )
-    task_id = task.task_id
-    ctx.after_commit.append(lambda: ctx.services.submit_generation(task_id))
-    return {"TaskId": task_id}
+    return row
 
 
 def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +104,8 @@ def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -
 
 
 ACTIONS = [
-    Action("CreateVideoGenerationTask", _CREATE, create_video_generation_task),
+    Action(
+        "CreateVideoGenerationTask", _CREATE, create_video_generation_task, prepare=prepare_create
+    ),
     Action("DescribeVideoGenerationTask", APP_TASK, describe_video_generation_task),
 ]
