@@ -91,7 +91,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     report = run_demo(args.out, Settings.from_env(), progress=_progress_bar())
     _clear_progress()
-    print(json.dumps(report.describe(), indent=2) if hasattr(report, "describe") else report)
+    print(json.dumps(report.describe(), indent=2))
     return 0
 
 

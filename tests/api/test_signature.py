@@ -13,7 +13,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tiw.v20190919 import tiw_client
 
 from mixdown.api.faults import ApiError
-from mixdown.api.signature import tc3_signature, v1_signature, v1_source, verify_tc3, verify_v1
+from mixdown.api.signature import tc3_signature, v1_signature, v1_source, verify_call
 from mixdown.api.wire import ApiCall, read_call
 
 SECRET_ID, SECRET_KEY = "AKIDexample", "secretkey"
@@ -42,29 +42,7 @@ def sdk_request(method: str, sign: str, params: dict[str, Any] = PARAMS) -> ApiC
 
 
 def verify(call: ApiCall, key: str = SECRET_KEY, now: float | None = None) -> None:
-    now = time.time() if now is None else now
-    if call.tc3 is not None:
-        verify_tc3(
-            call.tc3,
-            key,
-            method=call.method,
-            path=call.path,
-            raw_query=call.raw_query,
-            headers=call.headers,
-            body=call.body,
-            timestamp=call.timestamp,
-            now=now,
-        )
-    else:
-        verify_v1(
-            key,
-            method=call.method,
-            host=call.host,
-            path=call.path,
-            params=call.v1_params,
-            timestamp=call.timestamp,
-            now=now,
-        )
+    verify_call(call, key, time.time() if now is None else now)
 
 
 STYLES = [

@@ -14,7 +14,7 @@ from mixdown.api.action import Action, ActionContext, Services
 from mixdown.api.faults import ApiError
 from mixdown.api.limiter import RateLimiter
 from mixdown.api.schema import conform
-from mixdown.api.signature import verify_tc3, verify_v1
+from mixdown.api.signature import verify_call
 from mixdown.api.wire import ApiCall
 from mixdown.store.apps import find_app, secret_key_of
 from mixdown.store.database import Database
@@ -81,25 +81,4 @@ class Gateway:
             secret_key = secret_key_of(session, call.secret_id)
         if secret_key is None:
             raise ApiError(faults.SECRET_ID_NOT_FOUND, "the SecretId does not exist")
-        if call.tc3 is not None:
-            verify_tc3(
-                call.tc3,
-                secret_key,
-                method=call.method,
-                path=call.path,
-                raw_query=call.raw_query,
-                headers=call.headers,
-                body=call.body,
-                timestamp=call.timestamp,
-                now=now,
-            )
-        else:
-            verify_v1(
-                secret_key,
-                method=call.method,
-                host=call.host,
-                path=call.path,
-                params=call.v1_params,
-                timestamp=call.timestamp,
-                now=now,
-            )
+        verify_call(call, secret_key, now)

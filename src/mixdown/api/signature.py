@@ -13,9 +13,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from mixdown.api import faults
 from mixdown.api.faults import ApiError
+
+if TYPE_CHECKING:  # wire imports this module
+    from mixdown.api.wire import ApiCall
 
 SERVICE = "tiw"
 WINDOW_S = 300
@@ -191,3 +195,29 @@ def verify_v1(
         ok |= hmac.compare_digest(expected.encode(), given.encode())
     if not ok:
         raise ApiError(faults.SIGNATURE_FAILURE, "the request signature does not match")
+
+
+def verify_call(call: ApiCall, secret_key: str, now: float) -> None:
+    """Verify a call with whichever scheme it was signed by (TC3 or v1)."""
+    if call.tc3 is not None:
+        verify_tc3(
+            call.tc3,
+            secret_key,
+            method=call.method,
+            path=call.path,
+            raw_query=call.raw_query,
+            headers=call.headers,
+            body=call.body,
+            timestamp=call.timestamp,
+            now=now,
+        )
+    else:
+        verify_v1(
+            secret_key,
+            method=call.method,
+            host=call.host,
+            path=call.path,
+            params=call.v1_params,
+            timestamp=call.timestamp,
+            now=now,
+        )
