@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,16 @@ from mixdown.planning.plan import OutputPlan, Plan, Render
 from mixdown.planning.planner import build_plan
 from mixdown.planning.reader import Reader
 from mixdown.planning.timeline import OmittedDuration
-from mixdown.render.command import build_command
+from mixdown.render.command import build_command, temp_path
+from mixdown.render.lanes import Job, Weighted, run_in_lanes
 from mixdown.render.probe import probe_media
 from mixdown.render.runner import run_ffmpeg
 from mixdown.render.source import MediaSource
+from mixdown.render.splice import SpliceUnavailable, splice
 from mixdown.settings import Settings
 
 Progress = Callable[[float], None]
+_log = logging.getLogger(__name__)
 #: CreateVideoGenerationTask fields a params file may carry besides the four objects.
 _TASK_KEYS = ("OnlineRecordTaskId", "SdkAppId", "ExtraData")
 
@@ -161,34 +165,24 @@ def _execute(
     cancel: threading.Event | None,
 ) -> list[VideoInfo]:
     """Render everything as ``.part`` files; publish them only once every render succeeded."""
-    weights = [_weight(r) for r in plan.renders]
-    total = sum(weights) or 1.0
-    done = 0.0
-    written: list[tuple[OutputPlan, Path]] = []
-    scripts: list[Path] = []
+    slots: list[list[tuple[OutputPlan, Path]]] = [[] for _ in plan.renders]
+
+    def job(index: int, render: Render) -> Job:
+        def run(report: Progress, stop: threading.Event) -> None:
+            _render(plan, render, local, out_dir, settings, slots[index], report, stop)
+
+        return run
+
+    jobs = [Weighted(job(i, r), _weight(r)) for i, r in enumerate(plan.renders)]
     try:
-        for render, weight in zip(plan.renders, weights, strict=True):
-            cmd = build_command(settings.ffmpeg, plan, render, local, out_dir, settings.encoding)
-            written += zip(render.outputs, cmd.temp_paths, strict=True)
-            if cmd.script is not None:
-                scripts.append(cmd.script[0])
-                cmd.script[0].write_text(cmd.script[1], encoding="utf-8")
-
-            def report(fraction: float, base: float = done, w: float = weight) -> None:
-                if progress is not None:
-                    progress((base + fraction * w) / total)
-
-            run_ffmpeg(cmd.argv, render.duration, report, cancel)
-            done += weight
+        run_in_lanes(jobs, settings.render_lanes, progress, cancel)
     except BaseException:
-        for _, temp in written:
-            temp.unlink(missing_ok=True)
+        for slot in slots:
+            for _, temp in slot:
+                temp.unlink(missing_ok=True)
         raise
-    finally:
-        for script in scripts:
-            script.unlink(missing_ok=True)
     videos = []
-    for output, temp in written:
+    for output, temp in (pair for slot in slots for pair in slot):
         final = out_dir / output.name
         os.replace(temp, final)
         videos.append(_video_info(output, final))
@@ -197,10 +191,66 @@ def _execute(
     return videos
 
 
+def _render(
+    plan: Plan,
+    render: Render,
+    local: Mapping[str, str],
+    out_dir: Path,
+    settings: Settings,
+    written: list[tuple[OutputPlan, Path]],
+    report: Progress,
+    stop: threading.Event,
+) -> None:
+    """One render: spliced when it asks for that and its sources allow it, else ffmpeg."""
+    first = render.outputs[0]
+    if first.splice:
+        temp = temp_path(out_dir, first)
+        written.append((first, temp))
+        if _spliced(plan, first, local, temp, report, stop):
+            return
+        written.pop()
+        render = Render((replace(first, splice=False),), render.duration)
+    cmd = build_command(settings.ffmpeg, plan, render, local, out_dir, settings.encoding)
+    written += zip(render.outputs, cmd.temp_paths, strict=True)
+    if cmd.script is None:
+        run_ffmpeg(cmd.argv, render.duration, report, stop)
+        return
+    cmd.script[0].write_text(cmd.script[1], encoding="utf-8")
+    try:
+        run_ffmpeg(cmd.argv, render.duration, report, stop)
+    finally:
+        cmd.script[0].unlink(missing_ok=True)
+
+
+def _spliced(
+    plan: Plan,
+    output: OutputPlan,
+    local: Mapping[str, str],
+    temp: Path,
+    report: Progress,
+    cancel: threading.Event | None,
+) -> bool:
+    """Splice ``output`` into ``temp``; False (and nothing left behind) when it cannot be."""
+    try:
+        splice(plan, output, local, temp, report, cancel)
+    except SpliceUnavailable as why:
+        temp.unlink(missing_ok=True)
+        _log.info("encoding %s instead of splicing: %s", output.name, why)
+        return False
+    return True
+
+
 def _weight(render: Render) -> float:
-    """Relative cost: output pixels per second (audio counts as a small picture)."""
-    pixels = sum(o.video.width * o.video.height if o.video else 50_000 for o in render.outputs)
+    """Relative cost: encoded pixels per second (audio counts as a small picture; a
+    splice or remux mostly copies, so it counts as a little audio)."""
+    pixels = sum(_pixels(o) for o in render.outputs)
     return float(render.duration) * pixels
+
+
+def _pixels(output: OutputPlan) -> int:
+    if output.copy is not None or output.splice:
+        return 20_000
+    return output.video.width * output.video.height if output.video else 50_000
 
 
 def _video_info(output: OutputPlan, path: Path) -> VideoInfo:

@@ -29,6 +29,9 @@ class Settings:
     #: Caps that keep hostile input from exhausting the machine (DESIGN §7).
     max_download_bytes: int = 4 * 1024**3
     max_duration_ms: int = 24 * 3600 * 1000
+    #: Renders of one generation run side by side on this many lanes (DESIGN §6: use
+    #: both cores; the mix alone leaves part of the second idle).
+    render_lanes: int = 2
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -38,7 +41,10 @@ class Settings:
             enc = replace(enc, preset=env["MIXDOWN_PRESET"])
         if env.get("MIXDOWN_CRF"):
             enc = replace(enc, crf=int(env["MIXDOWN_CRF"]))
-        return Settings(ffmpeg=find_ffmpeg(env.get("MIXDOWN_FFMPEG")), encoding=enc)
+        lanes = int(env.get("MIXDOWN_RENDER_LANES") or 2)
+        return Settings(
+            ffmpeg=find_ffmpeg(env.get("MIXDOWN_FFMPEG")), encoding=enc, render_lanes=lanes
+        )
 
 
 def find_ffmpeg(configured: str | None = None) -> str:

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 from mixdown.domain.geometry import Rect
@@ -76,8 +77,23 @@ def test_clips_are_cut_by_select_and_shifted_by_a_piecewise_setpts() -> None:
     # trim ends the tile after its last clip so the input is not decoded to its end.
     assert "trim=end=6.000," in graph
     assert "enable='(between(t,1.000,4.000)+between(t,4.000,6.000))'" in graph
-    # FillMode 1 covers and crops instead of padding.
-    assert "force_original_aspect_ratio=increase,crop=320:240" in graph
+    # FillMode 1 covers and crops instead of padding; a full-canvas tile scales bicubic.
+    assert "force_original_aspect_ratio=increase:flags=bicubic,crop=320:240" in graph
+
+
+def test_tiles_of_a_quarter_of_the_canvas_or_less_scale_with_fast_bilinear() -> None:
+    plan = make_plan()
+    output = plan.renders[0].outputs[0]
+    assert output.video is not None
+    placement = replace(output.video.placements[0], rect=Rect(0, 0, 160, 120))
+    video = replace(output.video, placements=(placement,))
+    render = Render((replace(output, video=video),), plan.renders[0].duration)
+    graph = graph_of(
+        build_command(
+            "ffmpeg", plan, render, {"a.flv": "a", "/fill.png": "f"}, Path("/o"), Encoding()
+        ).argv
+    )
+    assert "scale=160:120:force_original_aspect_ratio=increase:flags=fast_bilinear" in graph
 
 
 def test_audio_lanes_are_built_from_exact_sample_counts_and_silence() -> None:

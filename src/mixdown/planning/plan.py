@@ -92,6 +92,9 @@ class OutputPlan:
     video: VideoPlan | None
     audio: AudioPlan | None
     copy: CopyPlan | None = None
+    #: The video may be spliced from its sources (GOPs copied, cuts and gaps encoded);
+    #: the renderer encodes it the ordinary way when the sources do not allow that.
+    splice: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,9 @@ def _build(tp: Any, value: Any) -> Any:
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         hints = typing.get_type_hints(tp)
-        return tp(**{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(tp)})
+        # A field added with a default may be absent from plans stored before it existed.
+        fields = [f for f in dataclasses.fields(tp) if f.name in value]
+        return tp(**{f.name: _build(hints[f.name], value[f.name]) for f in fields})
     if origin is tuple:
         args = typing.get_args(tp)
         inner = args[0]

@@ -350,16 +350,57 @@ _COPY_AUDIO = {"aac"}
 
 
 def _split_copies(render: Render, pieces: tuple[Piece, ...], inputs: _Inputs) -> list[Render]:
-    """Move an mp4 output that is one whole, mp4-ready segment into a remux of its own."""
-    copy = _copy_plan(render.outputs[0], pieces, inputs) if render.outputs else None
-    if copy is None:
+    """Give an mp4 output that needs no full encode a render of its own.
+
+    One whole, mp4-ready segment is remuxed; clips of H.264 segments whose frames can be
+    copied are spliced. Either way the mp3 no longer shares the video's decode.
+    """
+    if not render.outputs:
         return [render]
-    first = replace(render.outputs[0], copy=copy)
+    copy = _copy_plan(render.outputs[0], pieces, inputs)
+    if copy is not None:
+        first = replace(render.outputs[0], copy=copy)
+    elif _spliceable(render.outputs[0], inputs):
+        first = replace(render.outputs[0], splice=True)
+    else:
+        return [render]
     rest = render.outputs[1:]
     out = [Render((first,), render.duration)]
     if rest:
         out.append(Render(rest, render.duration))
     return out
+
+
+#: Containers whose H.264 samples are length-prefixed, as an mp4 track carries them.
+_SPLICE_CONTAINERS = {"mov", "mp4", "flv", "matroska"}
+
+
+def _spliceable(output: OutputPlan, inputs: _Inputs) -> bool:
+    """Whether every source could be copied into this output as it is (checked again,
+    byte for byte, when rendering)."""
+    if output.format != "mp4" or output.video is None:
+        return False
+    video_inputs = {p.input for p in output.video.placements}
+    for index in video_inputs:
+        info = inputs.probes[inputs.items[index].url]
+        v = info.video
+        if v is None or not info.complete or v.codec not in _COPY_VIDEO or v.rotation:
+            return False
+        if v.pix_fmt != "yuv420p" or (v.width, v.height) != (
+            output.video.width,
+            output.video.height,
+        ):
+            return False
+        if not _SPLICE_CONTAINERS.intersection(info.container.split(",")):
+            return False
+    lanes = output.audio.lanes if output.audio else ()
+    shapes = set()
+    for clip in (c for lane in lanes for c in lane):
+        a = inputs.probes[inputs.items[clip.input].url].audio
+        if a is None or a.codec not in _COPY_AUDIO:
+            return False
+        shapes.add((a.sample_rate, a.channels))
+    return len(shapes) <= 1
 
 
 def _copy_plan(output: OutputPlan, pieces: tuple[Piece, ...], inputs: _Inputs) -> CopyPlan | None:

@@ -116,8 +116,15 @@ def _video(g: Graph, video: VideoPlan, duration: int) -> str:
     if video.image:
         canvas = _image_canvas(g, video, duration, canvas)
     for placement in video.placements:
-        canvas = _overlay(g, canvas, placement)
+        canvas = _overlay(g, canvas, placement, _scaler(video, placement))
     return canvas
+
+
+def _scaler(video: VideoPlan, placement: Placement) -> str:
+    """Small tiles scale with ``fast_bilinear``: cheaper, and the difference does not show
+    at a quarter of the canvas or less (reference §3c: -5 % wall for the mix)."""
+    small = placement.rect.width * placement.rect.height * 4 <= video.width * video.height
+    return "fast_bilinear" if small else "bicubic"
 
 
 def _image_canvas(g: Graph, video: VideoPlan, duration: int, canvas: str) -> str:
@@ -133,28 +140,29 @@ def _image_canvas(g: Graph, video: VideoPlan, duration: int, canvas: str) -> str
     return out
 
 
-def _fit(width: int, height: int, background: str) -> str:
+def _fit(width: int, height: int, background: str, flags: str = "bicubic") -> str:
     return (
-        f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+        f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2:"
+        f"flags={flags},"
         f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color={ffmpeg_color(background)},setsar=1"
     )
 
 
-def _cover(width: int, height: int) -> str:
+def _cover(width: int, height: int, flags: str = "bicubic") -> str:
     return (
-        f"scale={width}:{height}:force_original_aspect_ratio=increase,"
+        f"scale={width}:{height}:force_original_aspect_ratio=increase:flags={flags},"
         f"crop={width}:{height},setsar=1"
     )
 
 
-def _overlay(g: Graph, canvas: str, placement: Placement) -> str:
+def _overlay(g: Graph, canvas: str, placement: Placement, flags: str) -> str:
     number = g.input_numbers[placement.input]
     source = g.use(f"{number}:v")
     rect = placement.rect
     shape = (
-        _cover(rect.width, rect.height)
+        _cover(rect.width, rect.height, flags)
         if placement.fill_mode == 1
-        else _fit(rect.width, rect.height, placement.background)
+        else _fit(rect.width, rect.height, placement.background, flags)
     )
     # The tile starts at frame 0 with generated padding up to its first clip, so the
     # overlay never waits on a late input (libavfilter would queue canvas frames meanwhile)
