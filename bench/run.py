@@ -249,10 +249,18 @@ class Bench:
         local = {i.url: i.url for i in plan.inputs}  # the manifest's paths are local
         out = case.work / "renders"
         for render in plan.renders:
-            cmd = build_command(self.ffmpeg, plan, render, local, out, self.settings.encoding)
-            name = "render " + ", ".join(o.name for o in render.outputs)
-            row = self.measure(case, name, cmd.argv, out)
-            row.extra["argv"] = list(cmd.argv)
+            first = render.outputs[0]
+            if first.splice:
+                script = str(BENCH / "spliceone.py")
+                argv = [sys.executable, script, str(case.inputs.manifest), first.name]
+                argv += ["--out", str(out)]
+                name = f"splice {first.name}"
+            else:
+                enc = self.settings.encoding
+                argv = list(build_command(self.ffmpeg, plan, render, local, out, enc).argv)
+                name = "render " + ", ".join(o.name for o in render.outputs)
+            row = self.measure(case, name, argv, out)
+            row.extra["argv"] = argv
             case.breakdown.append(row)
 
 

@@ -81,7 +81,7 @@ def test_clips_are_cut_by_select_and_shifted_by_a_piecewise_setpts() -> None:
     assert "force_original_aspect_ratio=increase:flags=bicubic,crop=320:240" in graph
 
 
-def test_tiles_of_a_quarter_of_the_canvas_or_less_scale_with_fast_bilinear() -> None:
+def test_tiles_of_a_quarter_of_the_canvas_or_less_scale_bilinear() -> None:
     plan = make_plan()
     output = plan.renders[0].outputs[0]
     assert output.video is not None
@@ -93,7 +93,7 @@ def test_tiles_of_a_quarter_of_the_canvas_or_less_scale_with_fast_bilinear() -> 
             "ffmpeg", plan, render, {"a.flv": "a", "/fill.png": "f"}, Path("/o"), Encoding()
         ).argv
     )
-    assert "scale=160:120:force_original_aspect_ratio=increase:flags=fast_bilinear" in graph
+    assert "scale=160:120:force_original_aspect_ratio=increase:flags=bilinear" in graph
 
 
 def test_audio_lanes_are_built_from_exact_sample_counts_and_silence() -> None:

