@@ -124,8 +124,32 @@ def test_outputs_get_their_encoders() -> None:
         Encoding(crf=20, preset="fast"),
     ).argv
     text = " ".join(argv)
-    assert "-c:v libx264 -preset fast -crf 20 -pix_fmt yuv420p" in text
-    assert "-c:a libmp3lame" in text and "-movflags +faststart -f mp4" in text
+    assert "-c:v libx264 -preset fast -crf 20 -pix_fmt yuv420p -x264-params me=dia:subme=1" in text
+    assert "-c:a libmp3lame -b:a 128k" in text and "-movflags +faststart -f mp4" in text
+
+
+def test_a_mono_microphones_mp3_is_written_as_one_channel_at_half_the_bitrate() -> None:
+    base = make_plan()
+    plan = replace(base, inputs=(Input("a.flv", True, True, channels=1),))
+    argv = build_command(
+        "ffmpeg", plan, plan.renders[0], {"a.flv": "a", "/fill.png": "f"}, Path("/o"), Encoding()
+    ).argv
+    text = " ".join(argv)
+    assert "pan=mono|c0=c0[" in graph_of(argv)
+    assert "-c:a libmp3lame -b:a 64k" in text
+    # The mp4 beside it keeps Mixdown's stereo AAC.
+    assert "-c:a aac -b:a 128k -ar 48000 -ac 2" in text
+
+
+def test_a_preset_from_the_environment_applies_as_x264_defines_it() -> None:
+    from mixdown.settings import Settings
+
+    env = {"MIXDOWN_FFMPEG": "true"}
+    assert Settings.from_env(env).encoding.x264_params == "me=dia:subme=1"
+    chosen = Settings.from_env({**env, "MIXDOWN_PRESET": "medium"}).encoding
+    assert (chosen.preset, chosen.x264_params) == ("medium", "")
+    tuned = Settings.from_env({**env, "MIXDOWN_PRESET": "medium", "MIXDOWN_X264_PARAMS": "ref=2"})
+    assert tuned.encoding.x264_params == "ref=2"
 
 
 def lead_plan(seekable: bool) -> Plan:

@@ -67,7 +67,9 @@ def build_command(
     for i, output in enumerate(render.outputs):
         path = temp_path(out_dir, output)
         temps.append(path)
-        argv += _output_args(output, graph.video_out.get(i), graph.audio_out.get(i), encoding)
+        one_channel = i in graph.mono_out
+        audio = graph.audio_out.get(i)
+        argv += _output_args(output, graph.video_out.get(i), audio, encoding, one_channel)
         argv.append(str(path))
     return Command(tuple(argv), tuple(temps), script)
 
@@ -115,18 +117,20 @@ def _used_inputs(render: Render) -> list[int]:
 
 
 def _output_args(
-    output: OutputPlan, video: str | None, audio: str | None, enc: Encoding
+    output: OutputPlan, video: str | None, audio: str | None, enc: Encoding, mono: bool = False
 ) -> list[str]:
     args: list[str] = []
     if output.format == "mp3":
         assert audio is not None
+        # The bitrate is per stereo pair: a mono file gets half, the same per channel.
+        bitrate = enc.mp3_bitrate_k // 2 if mono else enc.mp3_bitrate_k
         return [
             "-map",
             f"[{audio}]",
             "-c:a",
             "libmp3lame",
             "-b:a",
-            f"{enc.mp3_bitrate_k}k",
+            f"{bitrate}k",
             "-ar",
             str(SAMPLE_RATE),
             "-f",
@@ -145,6 +149,8 @@ def _output_args(
             "-pix_fmt",
             "yuv420p",
         ]
+        if enc.x264_params:
+            args += ["-x264-params", enc.x264_params]
     if audio is not None:
         args += [
             "-map",

@@ -49,6 +49,8 @@ class Graph:
     chains: list[str] = field(default_factory=list)
     video_out: dict[int, str] = field(default_factory=dict)
     audio_out: dict[int, str] = field(default_factory=dict)
+    #: Outputs (mp3 files) whose sound is mono and is written as one channel.
+    mono_out: set[int] = field(default_factory=set)
     _uses: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     _n: int = 0
 
@@ -103,7 +105,18 @@ def build_graph(
             g.chains.append(f"[{label}]asplit={len(users)}" + "".join(f"[{o}]" for o in outs))
             for i, o in zip(users, outs, strict=True):
                 g.audio_out[i] = o
+    for i, out in enumerate(render.outputs):
+        if out.format == "mp3" and out.audio is not None and _all_mono(g, out.audio):
+            # A microphone's file stays mono: half the encoding work, the same sound.
+            label = g.label("m")
+            g.chains.append(f"[{g.audio_out[i]}]pan=mono|c0=c0[{label}]")
+            g.audio_out[i] = label
+            g.mono_out.add(i)
     return g
+
+
+def _all_mono(g: Graph, audio: AudioPlan) -> bool:
+    return all(c.input in g.mono for lane in audio.lanes for c in lane)
 
 
 def _video(g: Graph, video: VideoPlan, duration: int) -> str:
