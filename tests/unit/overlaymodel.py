@@ -2,8 +2,9 @@
 
 It follows ``render/filtergraph._overlay`` step by step, for source timestamps in ticks of
 ``1/tb`` s: ``trim`` ends the tile at the first frame past the last clip, ``select`` keeps
-frames inside a clip, ``setpts`` shifts each by its clip (the one with the last source
-start at or before it) less the lead and rounds to a tick, ``fps`` is a port of
+frames inside a clip, ``settb`` rescales to 1/90000 s (nearest, halves away from zero),
+``setpts`` shifts each by its clip (the one with the last source start at or before it)
+less the lead and rounds to a 90 kHz tick, ``fps`` is a port of
 libavfilter's vf_fps.c (two-frame buffer, nearest rounding, EOF rounding), ``tpad`` adds
 the lead back (black before it), and the overlay draws the tile where ``enabled`` holds.
 Frames are named by their source timestamp; ``None`` means the canvas shows through,
@@ -19,6 +20,8 @@ from mixdown.planning.plan import Clip
 from mixdown.planning.seam import enabled
 
 BLACK = -1
+#: ``settb``'s time base, in which ``setpts`` and ``fps`` see the tile's timestamps.
+TB = 90_000
 
 
 def near(num: int, den: int) -> int:
@@ -35,8 +38,8 @@ def tile(
     lead = min(c.at for c in clips) * fps // 1000
     eof = next((t for t in frames if t * 1000 >= max(c.src.end for c in clips) * tb), file_end)
     kept = [t for t in frames if t < eof and any(_inside(c, t, tb) for c in clips)]
-    slots = [(near(_mapped(clips, t, lead, fps, tb) * fps, tb), t) for t in kept]
-    eof_slot = near(_mapped(clips, eof, lead, fps, tb) * fps, tb)
+    slots = [(near(_mapped(clips, t, lead, fps, tb) * fps, TB), t) for t in kept]
+    eof_slot = near(_mapped(clips, eof, lead, fps, tb) * fps, TB)
     return {slot + lead: t for slot, t in _fps(slots, eof_slot).items()}
 
 
@@ -62,13 +65,15 @@ def _inside(c: Clip, t: int, tb: int) -> bool:
 
 
 def _mapped(clips: Sequence[Clip], t: int, lead: int, fps: int, tb: int) -> int:
-    """``setpts``: the shift of the clip with the last source start <= t, less the lead."""
+    """``settb`` then ``setpts``, in ticks of 1/``TB`` s: the shift of the clip with the last
+    source start <= t, less the lead."""
     ordered = sorted(clips, key=lambda c: c.src.start)
+    ticks = near(t * TB, tb)
     clip = ordered[0]
     for c in ordered:
-        if t * 1000 >= c.src.start * tb:
+        if ticks * 1000 >= c.src.start * TB:
             clip = c
-    exact = t + Fraction((clip.at - clip.src.start) * tb, 1000) - Fraction(lead * tb, fps)
+    exact = ticks + Fraction((clip.at - clip.src.start) * TB, 1000) - Fraction(lead * TB, fps)
     return near(exact.numerator, exact.denominator)
 
 

@@ -72,7 +72,7 @@ def test_clips_are_cut_by_select_and_shifted_by_a_piecewise_setpts() -> None:
     )
     assert "select='(gte(t,0.000)*lt(t,3.000)+gte(t,4.000)*lt(t,6.000))'" in graph
     # The tile is padded with 15 generated frames (1 s) up to its first clip.
-    assert "setpts='round((T+if(lt(T,4.000),1.000,0.000)-15/15)/TB)'" in graph
+    assert "settb=1/90000,setpts='round((T+if(lt(T,4.000),1.000,0.000)-15/15)/TB)'" in graph
     assert "tpad=start=15" in graph
     # trim ends the tile after its last clip so the input is not decoded to its end.
     assert "trim=end=6.000," in graph

@@ -186,8 +186,11 @@ def _overlay(g: Graph, canvas: str, placement: Placement, flags: str) -> str:
     # of dropping the rest of the file while the overlay holds canvas frames.
     end = max(c.src.end for c in clips)
     tile, out = g.label("t"), g.label("v")
+    # settb: setpts shifts in 90 kHz ticks, where ms and lead/fps are exact; in the input's
+    # own time base (1 ms for FLV/MKV) lead/fps would round, and frames would move by one.
     g.chains.append(
-        f"{source}trim=end={sec(end)},{_select(clips)},{_setpts(clips, lead, g.fps)},"
+        f"{source}trim=end={sec(end)},{_select(clips)},settb=1/90000,"
+        f"{_setpts(clips, lead, g.fps)},"
         f"fps={g.fps}:start_time=0,{shape},tpad=start={lead}[{tile}]"
     )
     enable = _any([f"between(t,{sec(c.at)},{sec(c.end)})" for c in placement.clips])

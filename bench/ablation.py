@@ -1,0 +1,147 @@
+"""What each of issue 4's changes gains, each measured against its own "before" in one run.
+
+On the cached canonical class (generated on first use, as ``run.py`` does), one run each:
+
+* per-stream videos: spliced (``render/splice``) against encoded (the ordinary render);
+* renders on two lanes against one (``MIXDOWN_RENDER_LANES``), all outputs;
+* a mono microphone's mp3 as one channel against two;
+* the mix's x264 tuning (``me=dia:subme=1``) against plain ``veryfast``;
+* small tiles scaled ``bilinear`` against ``bicubic`` and ``fast_bilinear``.
+
+    .venv/bin/python bench/ablation.py [--minutes 2] [--cores 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH.parent))
+
+from bench.inputs import ensure_inputs  # noqa: E402
+from bench.scenario import make_scenario  # noqa: E402
+from mixdown.generation import plan_from_manifest  # noqa: E402
+from mixdown.planning.plan import Plan, Render  # noqa: E402
+from mixdown.render.command import build_command  # noqa: E402
+from mixdown.render.splice import splice  # noqa: E402
+from mixdown.settings import Settings  # noqa: E402
+
+
+def timed(run: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU seconds (this process and its children) of ``run``."""
+    before = _cpu()
+    started = time.monotonic()
+    run()
+    return time.monotonic() - started, _cpu() - before
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def ffmpeg_run(argv: Sequence[str]) -> None:
+    subprocess.run(list(argv), check=True, stdout=subprocess.DEVNULL)
+
+
+def line(what: str, wall: float, cpu: float, size: int | None = None) -> None:
+    mb = f"{size / 1e6:8.2f} MB" if size is not None else ""
+    print(f"  {what:44s} {wall:7.1f} s wall {cpu:7.1f} s CPU {mb}", flush=True)
+
+
+def per_stream(plan: Plan, settings: Settings, local: dict[str, str], out: Path) -> None:
+    print("per-stream videos: spliced against encoded")
+    for render in plan.renders:
+        first = render.outputs[0]
+        if not first.splice:
+            continue
+        path = out / f"spliced-{first.name}"
+        wall, cpu = timed(lambda f=first, p=path: splice(plan, f, local, p))
+        line(f"splice {first.name}", wall, cpu, path.stat().st_size)
+        encoded = Render((replace(first, splice=False),), render.duration)
+        cmd = build_command(settings.ffmpeg, plan, encoded, local, out, settings.encoding)
+        wall, cpu = timed(lambda c=cmd: ffmpeg_run(c.argv))
+        line(f"encode {first.name}", wall, cpu, cmd.temp_paths[0].stat().st_size)
+
+
+def lanes(manifest: Path, out: Path) -> None:
+    print("all outputs (mixdown generate): renders on 1 lane against 2")
+    for n in (1, 2):
+        env = {**os.environ, "MIXDOWN_RENDER_LANES": str(n)}
+        argv = [sys.executable, "-m", "mixdown.cli", "generate", str(manifest)]
+        argv += ["--out", str(out / f"lanes{n}")]
+        wall, cpu = timed(lambda a=argv, e=env: subprocess.run(a, check=True, env=e))
+        line(f"{n} lane(s)", wall, cpu)
+
+
+def mono_mp3(plan: Plan, settings: Settings, local: dict[str, str], out: Path) -> None:
+    print("a mono microphone's mp3: one channel against two")
+    render = next(r for r in plan.renders if r.outputs[0].format == "mp3")
+    stereo = replace(plan, inputs=tuple(replace(i, channels=2) for i in plan.inputs))
+    for name, p in (("mono (1 channel, 64k)", plan), ("as stereo (2 channels, 128k)", stereo)):
+        cmd = build_command(settings.ffmpeg, p, render, local, out, settings.encoding)
+        wall, cpu = timed(lambda c=cmd: ffmpeg_run(c.argv))
+        line(f"{render.outputs[0].name} {name}", wall, cpu, cmd.temp_paths[0].stat().st_size)
+
+
+def mix_variants(plan: Plan, settings: Settings, local: dict[str, str], out: Path) -> None:
+    print("the mix: x264 tuning and tile scaler")
+    mix = next(r for r in plan.renders if r.outputs[0].video_type == 3)
+    base = build_command(settings.ffmpeg, plan, mix, local, out, settings.encoding)
+    plain = replace(settings.encoding, x264_params="")
+    variants: list[tuple[str, list[str]]] = [
+        ("as shipped (veryfast + dia/subme 1, bilinear)", list(base.argv)),
+        (
+            "plain veryfast",
+            list(build_command(settings.ffmpeg, plan, mix, local, out, plain).argv),
+        ),
+        ("bicubic tiles", _scaler(base.argv, "bicubic")),
+        ("fast_bilinear tiles", _scaler(base.argv, "fast_bilinear")),
+    ]
+    for name, argv in variants:
+        wall, cpu = timed(lambda a=argv: ffmpeg_run(a))
+        line(name, wall, cpu, Path(argv[-1]).stat().st_size)
+
+
+def _scaler(argv: Sequence[str], flags: str) -> list[str]:
+    out = list(argv)
+    at = out.index("-filter_complex") + 1 if "-filter_complex" in out else None
+    if at is not None:
+        out[at] = out[at].replace("flags=bilinear", f"flags={flags}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=2.0)
+    parser.add_argument("--cores", type=int)
+    parser.add_argument("--cache-dir", type=Path, default=BENCH / ".cache")
+    args = parser.parse_args(argv)
+    if args.cores:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
+    settings = Settings.from_env()
+    scenario = make_scenario("canonical", args.minutes)
+    inputs = ensure_inputs(scenario, args.cache_dir, settings.ffmpeg)
+    out = args.cache_dir / "runs" / f"ablation-{scenario.name}"
+    out.mkdir(parents=True, exist_ok=True)
+    plan = plan_from_manifest(inputs.manifest, None, settings)
+    local = {i.url: i.url for i in plan.inputs}
+    print(f"{scenario.name}: {scenario.total_ms / 1000:.0f} s of playback")
+    per_stream(plan, settings, local, out)
+    mono_mp3(plan, settings, local, out)
+    mix_variants(plan, settings, local, out)
+    lanes(inputs.manifest, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
