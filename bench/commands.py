@@ -117,6 +117,8 @@ def floor_argv(
         "-c:v", "libx264", "-preset", enc.preset, "-crf", str(enc.crf),
         "-pix_fmt", "yuv420p", "-g", str(enc.fps * 4),
     ]  # fmt: skip
+    if enc.x264_params:  # the same encoder settings as Mixdown's, tuning included
+        video_codec += ["-x264-params", enc.x264_params]
     mp4 = ["-movflags", "+faststart", "-f", "mp4"]
     board_label = ""
     for sid in sc.stream_ids():

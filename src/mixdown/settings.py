@@ -46,11 +46,18 @@ class Settings:
         if "MIXDOWN_X264_PARAMS" in env:
             enc = replace(enc, x264_params=env["MIXDOWN_X264_PARAMS"])
         if env.get("MIXDOWN_CRF"):
-            enc = replace(enc, crf=int(env["MIXDOWN_CRF"]))
-        lanes = int(env.get("MIXDOWN_RENDER_LANES") or 2)
+            enc = replace(enc, crf=_whole(env, "MIXDOWN_CRF", 0))
+        lanes = _whole(env, "MIXDOWN_RENDER_LANES", 1) if env.get("MIXDOWN_RENDER_LANES") else 2
         return Settings(
             ffmpeg=find_ffmpeg(env.get("MIXDOWN_FFMPEG")), encoding=enc, render_lanes=lanes
         )
+
+
+def _whole(env: Mapping[str, str], name: str, least: int) -> int:
+    text = env[name].strip()
+    if not text.isdigit() or int(text) < least:
+        raise InternalError(f"{name}={env[name]!r} is not a whole number >= {least}")
+    return int(text)
 
 
 def find_ffmpeg(configured: str | None = None) -> str:

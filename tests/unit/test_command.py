@@ -1,6 +1,8 @@
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from mixdown.domain.geometry import Rect
 from mixdown.domain.timing import Span
 from mixdown.planning.plan import (
@@ -150,6 +152,18 @@ def test_a_preset_from_the_environment_applies_as_x264_defines_it() -> None:
     assert (chosen.preset, chosen.x264_params) == ("medium", "")
     tuned = Settings.from_env({**env, "MIXDOWN_PRESET": "medium", "MIXDOWN_X264_PARAMS": "ref=2"})
     assert tuned.encoding.x264_params == "ref=2"
+
+
+def test_bad_numeric_settings_are_named() -> None:
+    from mixdown.errors import InternalError
+    from mixdown.settings import Settings
+
+    env = {"MIXDOWN_FFMPEG": "true"}
+    assert Settings.from_env(env).render_lanes == 2
+    assert Settings.from_env({**env, "MIXDOWN_RENDER_LANES": "1"}).render_lanes == 1
+    for name, value in (("MIXDOWN_RENDER_LANES", "0"), ("MIXDOWN_CRF", "high")):
+        with pytest.raises(InternalError, match=name):
+            Settings.from_env({**env, name: value})
 
 
 def lead_plan(seekable: bool) -> Plan:
