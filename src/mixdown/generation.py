@@ -9,6 +9,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -88,19 +89,23 @@ def _temp_source(settings: Settings) -> MediaSource:
 def probe_recording(
     recording: Recording, settings: Settings, source: MediaSource | None = None
 ) -> dict[str, MediaInfo]:
-    """Probe every segment (main and small); errors name the file."""
+    """Probe every segment (main and small); errors name the file (the first in order)."""
     own = source is None
     src = source or _temp_source(settings)
     try:
+        urls = list(dict.fromkeys(seg.url for seg in recording.all_segments()))
+        paths = [src.local(url) for url in urls]
+        # Two at a time: demuxing runs outside the GIL, so the second core shortens the
+        # start of every generation (reading every packet of a long class takes seconds).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pairs = zip(paths, urls, strict=True)
+            futures = [pool.submit(probe_media, path, label=url) for path, url in pairs]
         probes: dict[str, MediaInfo] = {}
-        for seg in recording.all_segments():
-            if seg.url not in probes:
-                info = probe_media(src.local(seg.url), label=seg.url)
-                if info.duration_ms > settings.max_duration_ms:
-                    raise MediaError(
-                        f"{seg.url}: longer than the {settings.max_duration_ms} ms cap"
-                    )
-                probes[seg.url] = info
+        for url, future in zip(urls, futures, strict=True):
+            info = future.result()
+            if info.duration_ms > settings.max_duration_ms:
+                raise MediaError(f"{url}: longer than the {settings.max_duration_ms} ms cap")
+            probes[url] = info
         return probes
     finally:
         if own:
@@ -233,7 +238,8 @@ def _spliced(
     """Splice ``output`` into ``temp``; False (and nothing left behind) when it cannot be."""
     try:
         splice(plan, output, local, temp, report, cancel)
-    except SpliceUnavailable as why:
+    except (SpliceUnavailable, av.error.FFmpegError, ValueError) as why:
+        # A damaged packet the probe let through: the ordinary encode still copes with it.
         temp.unlink(missing_ok=True)
         _log.info("encoding %s instead of splicing: %s", output.name, why)
         return False

@@ -281,12 +281,35 @@ class _Encoder:
         self.length_size = length_size
 
     def frames(self, times: list[Fraction], picture: Any) -> Iterator[_Out]:
-        """The same picture at each time (a filler)."""
-        return self.pictures(times, [picture] * len(times))
+        """The same picture at each time (a filler): one GOP encoded, then repeated.
+
+        Every repeat starts with the GOP's IDR and holds the same picture, so a gap costs
+        one GOP to encode however long it is.
+        """
+        gop = self.settings.keyint
+        if gop is None or len(times) <= gop:
+            samples = self._encode(times, [picture] * len(times))
+        else:
+            block = self._encode(times[:gop], [picture] * gop)
+            if any(key for _, key in block[1:]):
+                block = self._encode(times, [picture] * len(times))  # x264 cut it: plain
+            samples = [block[i % len(block)] for i in range(len(times))]
+        return self._timed(times, samples)
 
     def pictures(self, times: list[Fraction], pictures: list[Any]) -> Iterator[_Out]:
+        return self._timed(times, self._encode(times, pictures))
+
+    def _timed(self, times: list[Fraction], samples: list[tuple[bytes, bool]]) -> Iterator[_Out]:
         if not times:
             return
+        ends = [*times[1:], times[-1] + 1000 / self.settings.framerate]
+        for t, end, (data, key) in zip(times, ends, samples, strict=True):
+            yield _Out(t / 1000, "v", data, _ticks(t), max(1, _ticks(end) - _ticks(t)), key)
+
+    def _encode(self, times: list[Fraction], pictures: list[Any]) -> list[tuple[bytes, bool]]:
+        """One closed run: samples (length-prefixed, no parameter sets) and keyframe flags."""
+        if not times:
+            return []
         cc = self.settings.encoder()
         tb = self.settings.time_base
         packets: list[Any] = []
@@ -296,17 +319,14 @@ class _Encoder:
             pts = round(t / 1000 / tb)
             pts = pts if last_pts is None or pts > last_pts else last_pts + 1
             last_pts = pts
-            frame = _retimed(frame, pts, tb)
-            packets += cc.encode(frame)
+            packets += cc.encode(_retimed(frame, pts, tb))
         packets += cc.encode(None)
         if len(packets) != len(times) or not packets[0].is_keyframe:
             raise SpliceUnavailable("the encoder did not return one packet per frame")
-        ends = [*times[1:], times[-1] + 1000 / self.settings.framerate]
-        for t, end, packet in zip(times, ends, packets, strict=True):
-            data = length_prefixed(annexb_nals(bytes(packet)), self.length_size)
-            yield _Out(
-                t / 1000, "v", data, _ticks(t), max(1, _ticks(end) - _ticks(t)), packet.is_keyframe
-            )
+        return [
+            (length_prefixed(annexb_nals(bytes(p)), self.length_size), bool(p.is_keyframe))
+            for p in packets
+        ]
 
 
 def _retimed(frame: Any, pts: int, tb: Fraction) -> Any:

@@ -50,6 +50,8 @@ class X264Settings:
     framerate: Fraction
     sample_aspect_ratio: Fraction | None
     colour: tuple[int, int, int, int]  # range, primaries, transfer, matrix
+    #: Frames per GOP (None: keyframes only at scene cuts).
+    keyint: int | None = None
 
     def encoder(self) -> Any:
         cc = av.CodecContext.create("libx264", "w")
