@@ -295,19 +295,13 @@ def test_chunks_draw_the_single_renders_frame_at_every_output_frame(seed: int, t
 FLV_FRAMES = [round(n * 1000 / 15) for n in range(150)]  # 15 fps in a 1 ms time base
 
 
-def test_chunks_match_a_millisecond_source_whose_tile_starts_early_in_a_grid_step() -> None:
-    clips = (clip(50, 6_000, 30),)  # lead 0
-    render = mix(6_000, (0, clips))
-    whole = drawn(clips, FLV_FRAMES, 10_000, FPS, 1000, 90)
-    joined: list[int | None] = []
-    for chunk in chunk_render(render, [1_400, 3_800], FPS).chunks:
-        n = chunk.span.length * FPS // 1000
-        joined += drawn(placements(chunk.render)[0].clips, FLV_FRAMES, 10_000, FPS, 1000, n)
-    assert joined == whole
-
-
-def test_chunks_match_a_millisecond_source_whose_tile_starts_later_in_a_grid_step() -> None:
-    clips = (clip(50, 6_000, 150),)  # lead 2: 2/15 s is not a whole ms, but is 12000 ticks
+@pytest.mark.parametrize(
+    "at",
+    [30, 150],  # lead 0; lead 2: 2/15 s is not a whole ms, but is 12000 ticks
+    ids=["tile_starts_early_in_a_grid_step", "tile_starts_later_in_a_grid_step"],
+)
+def test_chunks_match_a_millisecond_source(at: int) -> None:
+    clips = (clip(50, 6_000, at),)
     render = mix(6_000, (0, clips))
     whole = drawn(clips, FLV_FRAMES, 10_000, FPS, 1000, 90)
     joined: list[int | None] = []

@@ -21,7 +21,7 @@ from typing import Any
 
 from mixdown.domain.timing import Span
 from mixdown.errors import InvalidParameter
-from mixdown.planning.plan import Clip, OutputPlan, Placement, Render, _build
+from mixdown.planning.plan import Clip, OutputPlan, Placement, Render, rebuild
 from mixdown.planning.seam import enabled, grid_ms, placement_in
 
 CHUNKS_VERSION = 1
@@ -63,11 +63,7 @@ class ChunkedRender:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> ChunkedRender:
-        if data.get("version") != CHUNKS_VERSION:
-            raise ValueError(f"chunks version {data.get('version')} is not {CHUNKS_VERSION}")
-        chunked = _build(ChunkedRender, data)
-        assert isinstance(chunked, ChunkedRender)
-        return chunked
+        return rebuild(ChunkedRender, data, CHUNKS_VERSION, "chunks")
 
 
 def chunk_render(render: Render, cuts: tuple[int, ...] | list[int], fps: int) -> ChunkedRender:

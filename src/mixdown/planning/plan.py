@@ -12,13 +12,14 @@ import json
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from mixdown.domain.geometry import Rect
 from mixdown.domain.timing import Span
 from mixdown.planning.timeline import OmittedDuration
 
 PLAN_VERSION = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -121,11 +122,16 @@ class Plan:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Plan:
-        if data.get("version") != PLAN_VERSION:
-            raise ValueError(f"plan version {data.get('version')} is not {PLAN_VERSION}")
-        plan = _build(Plan, data)
-        assert isinstance(plan, Plan)
-        return plan
+        return rebuild(Plan, data, PLAN_VERSION, "plan")
+
+
+def rebuild(tp: type[T], data: dict[str, Any], version: int, what: str) -> T:
+    """A versioned frozen dataclass from its ``asdict`` form; another version is refused."""
+    if data.get("version") != version:
+        raise ValueError(f"{what} version {data.get('version')} is not {version}")
+    built = _build(tp, data)
+    assert isinstance(built, tp)
+    return built
 
 
 def _build(tp: Any, value: Any) -> Any:

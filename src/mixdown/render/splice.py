@@ -74,10 +74,10 @@ def splice(
     sources = {i: _VideoSource(u) for i, u in urls.items()}
     audio = None
     try:
-        settings = _shared_settings(sources)
+        encoder = _shared_encoder(sources)
         first = sources[clips[0].input]
-        filler = _filler(video.image, video.background, settings)
-        vpackets = _video_packets(clips, sources, settings, filler, output.duration)
+        filler = _filler(video.image, video.background, encoder.settings)
+        vpackets = _video_packets(clips, sources, encoder, filler, output.duration)
         streams = [vpackets]
         audio = _AudioPlan.of(lane, audio_urls) if lane else None
         if audio is not None:
@@ -90,6 +90,12 @@ def splice(
             audio.close()
 
 
+def _file_base(container: Any) -> Fraction:
+    """The file's zero, as ffmpeg (and so ``Clip.src``) counts from it: the container start."""
+    start = container.start_time
+    return Fraction(start, 1_000_000) if start is not None else Fraction(0)
+
+
 class _VideoSource:
     """One input's video packets read forward once, keeping the current GOP for decoding."""
 
@@ -99,8 +105,7 @@ class _VideoSource:
         if not self.container.streams.video:
             raise SpliceUnavailable(f"{url}: no video stream")
         self.stream: Any = self.container.streams.video[0]
-        start = self.container.start_time
-        self.base = Fraction(start, 1_000_000) if start is not None else Fraction(0)
+        self.base = _file_base(self.container)
         self.tb: Fraction = Fraction(self.stream.time_base or 0)
         rate = self.stream.average_rate or self.stream.guessed_rate
         self.rate = Fraction(rate) if rate else Fraction(15)
@@ -148,8 +153,8 @@ class _VideoSource:
         self.container.close()
 
 
-def _shared_settings(sources: Mapping[int, _VideoSource]) -> X264Settings:
-    """x264 settings matching every source; all sources must share their parameter sets."""
+def _shared_encoder(sources: Mapping[int, _VideoSource]) -> _Encoder:
+    """An encoder matching every source; all sources must share their parameter sets."""
     sets = set()
     settings = None
     for src in sources.values():
@@ -168,25 +173,17 @@ def _shared_settings(sources: Mapping[int, _VideoSource]) -> X264Settings:
                 raise SpliceUnavailable(f"{src.url}: its parameter sets cannot be reproduced")
     if len(sets) != 1 or settings is None:
         raise SpliceUnavailable("segments differ in their H.264 parameter sets")
-    return settings
-
-
-def _length_size(sources: Mapping[int, _VideoSource]) -> int:
-    src = next(iter(sources.values()))
-    found = parameter_sets(bytes(src.stream.codec_context.extradata))
-    assert found is not None
-    return found.length_size
+    ((_, _, length_size),) = sets
+    return _Encoder(settings, length_size)
 
 
 def _video_packets(
     clips: list[Clip],
     sources: Mapping[int, _VideoSource],
-    settings: X264Settings,
+    encode: _Encoder,
     filler: Any,
     duration: int,
 ) -> Iterator[_Out]:
-    length_size = _length_size(sources)
-    encode = _Encoder(settings, length_size)
     cursor = 0
     for clip in clips:
         if clip.at > cursor:
@@ -367,8 +364,7 @@ class _AudioReader:
         self.url = url
         self.container: Any = av.open(url)
         stream = self.container.streams.audio[0]
-        start = self.container.start_time
-        self.base = Fraction(start, 1_000_000) if start is not None else Fraction(0)
+        self.base = _file_base(self.container)
         self.tb = Fraction(stream.time_base or 0)
         self._iter: Iterator[Any] = self.container.demux(stream)
         self._held: tuple[Fraction, bytes] | None = None
