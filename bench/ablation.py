@@ -6,9 +6,14 @@ On the cached canonical class (generated on first use, as ``run.py`` does), one 
 * renders on two lanes against one (``MIXDOWN_RENDER_LANES``), all outputs;
 * a mono microphone's mp3 as one channel against two;
 * the mix's x264 tuning (``me=dia:subme=1``) against plain ``veryfast``;
-* small tiles scaled ``bilinear`` against ``bicubic`` and ``fast_bilinear``.
+* small tiles scaled ``bilinear`` against ``bicubic`` and ``fast_bilinear``;
+* one decoding thread per input against ffmpeg's frame threads;
+* AAC's fast coder against the default two-loop search; LAME quality 7 against its default.
 
-    .venv/bin/python bench/ablation.py [--minutes 2] [--cores 2]
+Each row is the fastest of ``--repeat`` runs (default 3): on a shared machine the CPU time of
+one command varies by 10-20 % between runs, more than several of these changes gain.
+
+    .venv/bin/python bench/ablation.py [--minutes 2] [--cores 2] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -34,13 +39,20 @@ from mixdown.render.command import build_command  # noqa: E402
 from mixdown.render.splice import splice  # noqa: E402
 from mixdown.settings import Settings  # noqa: E402
 
+REPEAT = 3
+
 
 def timed(run: Callable[[], object]) -> tuple[float, float]:
-    """Wall and CPU seconds (this process and its children) of ``run``."""
-    before = _cpu()
-    started = time.monotonic()
-    run()
-    return time.monotonic() - started, _cpu() - before
+    """The least wall and CPU seconds (this process and its children) of ``run`` over
+    ``REPEAT`` runs."""
+    walls, cpus = [], []
+    for _ in range(REPEAT):
+        before = _cpu()
+        started = time.monotonic()
+        run()
+        walls.append(time.monotonic() - started)
+        cpus.append(_cpu() - before)
+    return min(walls), min(cpus)
 
 
 def _cpu() -> float:
@@ -91,6 +103,10 @@ def mono_mp3(plan: Plan, settings: Settings, local: dict[str, str], out: Path) -
         cmd = build_command(settings.ffmpeg, p, render, local, out, settings.encoding)
         wall, cpu = timed(lambda c=cmd: ffmpeg_run(c.argv))
         line(f"{render.outputs[0].name} {name}", wall, cpu, cmd.temp_paths[0].stat().st_size)
+    cmd = build_command(settings.ffmpeg, plan, render, local, out, settings.encoding)
+    default_lame = _without(cmd.argv, "-compression_level", "7")
+    wall, cpu = timed(lambda: ffmpeg_run(default_lame))
+    line(f"{render.outputs[0].name} LAME default quality", wall, cpu)
 
 
 def mix_variants(plan: Plan, settings: Settings, local: dict[str, str], out: Path) -> None:
@@ -106,10 +122,26 @@ def mix_variants(plan: Plan, settings: Settings, local: dict[str, str], out: Pat
         ),
         ("bicubic tiles", _scaler(base.argv, "bicubic")),
         ("fast_bilinear tiles", _scaler(base.argv, "fast_bilinear")),
+        ("decoders on frame threads", _without(base.argv, "-threads", "1")),
+        ("AAC two-loop coder", _without(base.argv, "-aac_coder", "fast")),
     ]
     for name, argv in variants:
         wall, cpu = timed(lambda a=argv: ffmpeg_run(a))
         line(name, wall, cpu, Path(argv[-1]).stat().st_size)
+
+
+def _without(argv: Sequence[str], option: str, value: str) -> list[str]:
+    """``argv`` less every ``option value`` pair."""
+    out: list[str] = []
+    skip = False
+    for a, b in zip(argv, [*argv[1:], ""], strict=True):
+        if skip:
+            skip = False
+        elif a == option and b == value:
+            skip = True
+        else:
+            out.append(a)
+    return out
 
 
 def _scaler(argv: Sequence[str], flags: str) -> list[str]:
@@ -125,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--cores", type=int)
     parser.add_argument("--cache-dir", type=Path, default=BENCH / ".cache")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row (the fastest counts)")
     args = parser.parse_args(argv)
+    global REPEAT
+    REPEAT = max(1, args.repeat)
     if args.cores:
         os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
     settings = Settings.from_env()

@@ -41,7 +41,9 @@ def sec(ms: int) -> str:
 
 
 def _mix_audio_out(enc: Encoding) -> list[str]:
-    return ["-c:a", "aac", "-b:a", f"{enc.audio_bitrate_k}k", "-ar", "48000", "-ac", "2"]
+    """Mixdown's AAC settings (render/command.py), fast coder included."""
+    aac = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", f"{enc.audio_bitrate_k}k"]
+    return [*aac, "-ar", "48000", "-ac", "2"]
 
 
 def baseline_argv(ffmpeg: str, sc: Scenario, folder: Path, out: Path) -> list[str]:
@@ -125,7 +127,7 @@ def floor_argv(
         board = sid == WHITEBOARD_ID
         parts: list[str] = []
         for seg in sc.segments_of(sid):
-            inputs += ["-i", str(folder / seg.file)]
+            inputs += ["-threads", "1", "-i", str(folder / seg.file)]  # as Mixdown decodes
             keep = sec(sc.playable_ms(seg))
             chains.append(f"[{n}:v]fps={enc.fps},trim=duration={keep}[v{n}]")
             parts.append(f"[v{n}]")
@@ -158,7 +160,8 @@ def floor_argv(
         mix_audio.append(f"[mixa_{sid}]")
         outputs += ["-map", f"[out_{sid}]", "-map", f"[out_a_{sid}]", *video_codec]
         outputs += [*_mix_audio_out(enc), *mp4, str(out_dir / f"{sid}.mp4")]
-        outputs += ["-map", f"[mp3_{sid}]", "-c:a", "libmp3lame", "-b:a"]
+        outputs += ["-map", f"[mp3_{sid}]", "-c:a", "libmp3lame", "-compression_level", "7"]
+        outputs += ["-b:a"]
         outputs += [f"{enc.mp3_bitrate_k}k", "-ar", "48000", "-f", "mp3"]
         outputs.append(str(out_dir / f"{sid}.mp3"))
     cw, ch = CANVAS

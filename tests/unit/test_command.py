@@ -127,7 +127,10 @@ def test_outputs_get_their_encoders() -> None:
     ).argv
     text = " ".join(argv)
     assert "-c:v libx264 -preset fast -crf 20 -pix_fmt yuv420p -x264-params me=dia:subme=1" in text
-    assert "-c:a libmp3lame -b:a 128k" in text and "-movflags +faststart -f mp4" in text
+    assert "-c:a libmp3lame -compression_level 7 -b:a 128k" in text
+    assert "-c:a aac -aac_coder fast -b:a 128k" in text and "-movflags +faststart -f mp4" in text
+    # Each input decodes on one thread (ffmpeg gives every input a thread of its own).
+    assert "-threads 1 -reinit_filter 0 -i a" in text
 
 
 def test_a_mono_microphones_mp3_is_written_as_one_channel_at_half_the_bitrate() -> None:
@@ -138,9 +141,9 @@ def test_a_mono_microphones_mp3_is_written_as_one_channel_at_half_the_bitrate() 
     ).argv
     text = " ".join(argv)
     assert "pan=mono|c0=c0[" in graph_of(argv)
-    assert "-c:a libmp3lame -b:a 64k" in text
+    assert "-c:a libmp3lame -compression_level 7 -b:a 64k" in text
     # The mp4 beside it keeps Mixdown's stereo AAC.
-    assert "-c:a aac -b:a 128k -ar 48000 -ac 2" in text
+    assert "-c:a aac -aac_coder fast -b:a 128k -ar 48000 -ac 2" in text
 
 
 def test_a_preset_from_the_environment_applies_as_x264_defines_it() -> None:
@@ -187,7 +190,8 @@ def test_a_long_lead_is_skipped_by_an_input_seek_and_clip_times_shift_with_it() 
     argv = build_command(
         "ffmpeg", plan, plan.renders[0], {"a.mp4": "a"}, Path("/o"), Encoding()
     ).argv
-    assert argv[argv.index("-i") - 4 : argv.index("-i")] == ("-ss", "58.000", "-reinit_filter", "0")
+    before = argv[argv.index("-i") - 6 : argv.index("-i")]
+    assert before == ("-ss", "58.000", "-threads", "1", "-reinit_filter", "0")
     graph = graph_of(argv)
     assert "select='gte(t,2.000)*lt(t,7.000)'" in graph
     assert "atrim=start=2.000:end=7.000" in graph
