@@ -133,7 +133,7 @@ def _output_args(
             "-c:a",
             "libmp3lame",
             # LAME's fast mode (quality 7): 2.6x less CPU than its default (3), the same
-            # signal-to-distortion on speech at these bitrates.
+            # signal-to-distortion on the bench's camera audio (bench/README.md).
             "-compression_level",
             "7",
             "-b:a",
@@ -164,8 +164,8 @@ def _output_args(
             f"[{audio}]",
             "-c:a",
             "aac",
-            # The fast coder: 2.5x less CPU than the default two-loop search, and no
-            # lower signal-to-distortion on class audio (bench/README.md).
+            # The fast coder: 17-60 % less CPU than the default two-loop search, and no
+            # lower signal-to-distortion on the bench's class audio (bench/README.md).
             "-aac_coder",
             "fast",
             "-b:a",
