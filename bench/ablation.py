@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -31,9 +29,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-from bench.inputs import ensure_inputs  # noqa: E402
-from bench.scenario import make_scenario  # noqa: E402
-from mixdown.generation import plan_from_manifest  # noqa: E402
+from bench.canonical import add_options, fastest, prepare  # noqa: E402
 from mixdown.planning.plan import Plan, Render  # noqa: E402
 from mixdown.render.command import build_command  # noqa: E402
 from mixdown.render.splice import splice  # noqa: E402
@@ -43,22 +39,8 @@ REPEAT = 3
 
 
 def timed(run: Callable[[], object]) -> tuple[float, float]:
-    """The least wall and CPU seconds (this process and its children) of ``run`` over
-    ``REPEAT`` runs."""
-    walls, cpus = [], []
-    for _ in range(REPEAT):
-        before = _cpu()
-        started = time.monotonic()
-        run()
-        walls.append(time.monotonic() - started)
-        cpus.append(_cpu() - before)
-    return min(walls), min(cpus)
-
-
-def _cpu() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    """The least wall and CPU seconds of ``run`` over ``--repeat`` runs."""
+    return fastest(run, REPEAT)
 
 
 def ffmpeg_run(argv: Sequence[str]) -> None:
@@ -154,27 +136,17 @@ def _scaler(argv: Sequence[str], flags: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=2.0)
-    parser.add_argument("--cores", type=int)
-    parser.add_argument("--cache-dir", type=Path, default=BENCH / ".cache")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per row (the fastest counts)")
-    args = parser.parse_args(argv)
+    add_options(parser)
+    case = prepare(parser.parse_args(argv), "ablation")
     global REPEAT
-    REPEAT = max(1, args.repeat)
-    if args.cores:
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
-    settings = Settings.from_env()
-    scenario = make_scenario("canonical", args.minutes)
-    inputs = ensure_inputs(scenario, args.cache_dir, settings.ffmpeg)
-    out = args.cache_dir / "runs" / f"ablation-{scenario.name}"
-    out.mkdir(parents=True, exist_ok=True)
-    plan = plan_from_manifest(inputs.manifest, None, settings)
+    REPEAT = case.repeat
+    plan, settings, out = case.plan, case.settings, case.out
     local = {i.url: i.url for i in plan.inputs}
-    print(f"{scenario.name}: {scenario.total_ms / 1000:.0f} s of playback")
+    print(f"{case.scenario.name}: {case.scenario.total_ms / 1000:.0f} s of playback")
     per_stream(plan, settings, local, out)
     mono_mp3(plan, settings, local, out)
     mix_variants(plan, settings, local, out)
-    lanes(inputs.manifest, out)
+    lanes(case.inputs.manifest, out)
     return 0
 
 

@@ -20,8 +20,6 @@ shared machine varies by 10-20 % between runs.
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -31,9 +29,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
-from bench.inputs import ensure_inputs  # noqa: E402
-from bench.scenario import make_scenario  # noqa: E402
-from mixdown.generation import plan_from_manifest  # noqa: E402
+from bench.canonical import add_options, fastest, prepare  # noqa: E402
 from mixdown.planning.plan import Plan, Render  # noqa: E402
 from mixdown.render.command import build_command  # noqa: E402
 from mixdown.settings import Settings  # noqa: E402
@@ -43,15 +39,10 @@ NULL_AUDIO = ["-c:a", "pcm_f32le", "-f", "null", "-"]
 
 
 def least_cpu(argv: Sequence[str], repeat: int) -> float:
-    """The least CPU seconds (user + sys) of ``repeat`` runs of ``argv``."""
-    best = float("inf")
-    for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run(list(argv), check=True, stdout=subprocess.DEVNULL)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-        best = min(best, used)
-    return best
+    """The least CPU seconds of ``repeat`` runs of ``argv``."""
+    return fastest(
+        lambda: subprocess.run(list(argv), check=True, stdout=subprocess.DEVNULL), repeat
+    )[1]
 
 
 def to_null(argv: Sequence[str], codec_flag: str, null: list[str]) -> list[str]:
@@ -93,23 +84,13 @@ def commands(plan: Plan, settings: Settings, out: Path) -> dict[str, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=2.0)
-    parser.add_argument("--cores", type=int)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cache-dir", type=Path, default=BENCH / ".cache")
-    args = parser.parse_args(argv)
-    if args.cores:
-        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
-    settings = Settings.from_env()
-    scenario = make_scenario("canonical", args.minutes)
-    inputs = ensure_inputs(scenario, args.cache_dir, settings.ffmpeg)
-    out = args.cache_dir / "runs" / f"costs-{scenario.name}"
-    out.mkdir(parents=True, exist_ok=True)
-    plan = plan_from_manifest(inputs.manifest, None, settings)
+    add_options(parser)
+    case = prepare(parser.parse_args(argv), "costs")
+    scenario, settings = case.scenario, case.settings
     frames = scenario.total_ms * settings.encoding.fps // 1000
     cpu = {}
-    for name, cmd in commands(plan, settings, out).items():
-        cpu[name] = least_cpu(cmd, max(1, args.repeat))
+    for name, cmd in commands(case.plan, settings, case.out).items():
+        cpu[name] = least_cpu(cmd, case.repeat)
         print(f"  {name:22s} {cpu[name]:7.2f} CPU-s", flush=True)
     parts = {
         "decoding the video inputs": cpu["decode"],
