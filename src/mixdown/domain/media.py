@@ -19,6 +19,14 @@ class VideoTrack:
     codec: str = ""
     pix_fmt: str = ""
     profile: str = ""
+    #: Runs of display size in the file, ``(from_ms, width, height)`` with ``from_ms`` on
+    #: the same timeline as ``start_ms``; one entry per change, the first at the first
+    #: frame. Empty or one entry: the size never changes.
+    sizes: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def size_changes(self) -> bool:
+        return len({(w, h) for _, w, h in self.sizes}) > 1
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,8 @@ class MediaInfo:
     container: str = ""
     #: False when the header promises more than can be read (a truncated file).
     complete: bool = True
+    #: What the container header claims (ms), 0 when it claims nothing.
+    header_ms: int = 0
 
     @property
     def duration_ms(self) -> int:
@@ -49,11 +59,18 @@ class MediaInfo:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> MediaInfo:
-        video = VideoTrack(**data["video"]) if data.get("video") else None
+        video = _video_from_json(data["video"]) if data.get("video") else None
         audio = AudioTrack(**data["audio"]) if data.get("audio") else None
         return MediaInfo(
             video=video,
             audio=audio,
             container=data.get("container", ""),
             complete=data.get("complete", True),
+            header_ms=int(data.get("header_ms", 0)),
         )
+
+
+def _video_from_json(data: dict[str, Any]) -> VideoTrack:
+    # JSON has lists where the frozen dataclass keeps tuples (hashable, comparable).
+    sizes = tuple((int(t), int(w), int(h)) for t, w, h in data.get("sizes", ()))
+    return VideoTrack(**{**data, "sizes": sizes})
