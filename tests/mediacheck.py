@@ -201,6 +201,42 @@ def tone_level_db(path: Path, start_ms: float, end_ms: float, freq_hz: float) ->
     return 20 * float(np.log10(max(level, 1e-10)))
 
 
+def channel_tone_levels_db(
+    path: Path, start_ms: float, end_ms: float, freq_hz: float
+) -> list[float]:
+    """Level in dBFS of a sine at ``freq_hz`` between two times, in each channel of the
+    first audio track (resampled to 48 kHz, timed from its first decoded frame)."""
+    with av.open(str(path)) as container:
+        base = _base_s(container)
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="fltp", rate=SAMPLE_RATE)
+        origin: float | None = None
+        pieces: list[np.ndarray] = []
+        for frame in container.decode(stream):
+            origin = _frame_ms(frame, base) if origin is None else origin
+            pieces += [out.to_ndarray() for out in resampler.resample(frame)]
+    if origin is None:
+        raise AssertionError(f"{path.name}: no audio frames")
+    signal = np.concatenate(pieces, axis=1)
+    lo = max(0, round((start_ms - origin) * SAMPLE_RATE / 1000))
+    hi = max(lo, round((end_ms - origin) * SAMPLE_RATE / 1000))
+    levels = [tone_level(channel[lo:hi], freq_hz) for channel in signal]
+    return [20 * float(np.log10(max(level, 1e-10))) for level in levels]
+
+
+def frame_times_ms(path: Path) -> list[float]:
+    """Presentation times of every video packet, sorted (no decoding)."""
+    with av.open(str(path)) as container:
+        base = _base_s(container)
+        stream = container.streams.video[0]
+        times = [
+            (float(p.pts * p.time_base) - base) * 1000
+            for p in container.demux(stream)
+            if p.pts is not None
+        ]
+    return sorted(times)
+
+
 def envelope(samples: np.ndarray, freq_hz: float, width_ms: float = 10) -> np.ndarray:
     """Amplitude of ``freq_hz`` over time (heterodyne + centred moving average)."""
     n = np.arange(len(samples))

@@ -4,9 +4,9 @@ The class (wall 0-6800, a pause 4400-5200, so 6000 ms of playback), on a small c
 canvas of four 160x120 slots, cut at 2000 and 4000:
 
 * ``bob``: blue, 660 Hz, MP4 at 15 fps, whole class (through the pause): slot 1;
-* ``carol``: purple, MP4, whole class, but a reconnect with sound only (3800-4300) takes
-  over her stream across the second cut: her picture leaves at 3800 and comes back at
-  4300, the same file on both sides: slot 2;
+* ``carol``: purple, MP4, whole class, but a grey reconnect (3800-4300, picture and sound)
+  takes over her stream across the second cut: her purple picture leaves at 3800 and comes
+  back at 4300, the same file on both sides: slot 2;
 * ``teacher``: red, 440 Hz, **FLV** (millisecond timestamps) starting 37 ms after the
   recording, so its frames fall between output frames; a white frame and a 1 kHz beep at
   wall 1037, 1970, 3037, 3970 and 5237 (after the pause): the frames at 1970 and 3970 are
@@ -90,7 +90,7 @@ def renders(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Renders:
     pieces = [
         Piece("bob", "bob.mp4", 0, _spec("#2E86C1", 660, 6800)),
         Piece("carol", "carol.mp4", 0, _spec("#8E44AD", 770, 6800)),
-        Piece("carol", "carol-sound.mp4", 3800, _spec("#8E44AD", 880, 500, has_video=False)),
+        Piece("carol", "carol-again.mp4", 3800, _spec("#7F8C8D", 880, 500)),
         Piece(
             "teacher",
             "teacher.flv",

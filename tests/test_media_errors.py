@@ -77,6 +77,19 @@ def test_manifest_with_a_wrong_type_is_refused_naming_the_field(
     assert "RecordStartTimeMs" in line
 
 
+def test_a_start_time_given_as_a_string_is_refused_naming_the_field(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(good.read_text(encoding="utf-8"))
+    data["Streams"][0]["Segments"][0]["StartTime"] = str(mc.START_MS)
+    bad = good.parent / "string-start.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    line = _fails_cleanly(capsys, ["generate", str(bad), "--out", str(tmp_path / "o")])
+    assert line.startswith("mixdown: InvalidParameter.BodyParameterTypeUnmatched: "), line
+    assert "Streams[0].Segments[0].StartTime: expected an integer, got a string" in line
+    assert not (tmp_path / "o" / "result.json").exists()
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

@@ -7,6 +7,9 @@ file at fault, never internals.
 
 from __future__ import annotations
 
+#: A value of the wrong JSON type, wherever it arrives (API body, manifest, parameters file).
+TYPE_UNMATCHED = "InvalidParameter.BodyParameterTypeUnmatched"
+
 
 class MixdownError(Exception):
     """Base of every expected failure; ``code`` is a TencentCloud error code."""

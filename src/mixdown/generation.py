@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +19,20 @@ import av
 from mixdown.domain.media import MediaInfo
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
+from mixdown.domain.report import REPORT_KEY, GenerationReport, Measured
 from mixdown.errors import InvalidParameter, MediaError
 from mixdown.planning.manifest import load_manifest, with_resolved_image
 from mixdown.planning.params import PARAM_KEYS, parse_params
 from mixdown.planning.plan import OutputPlan, Plan, Render
 from mixdown.planning.planner import build_plan
 from mixdown.planning.reader import Reader
+from mixdown.planning.reporting import DecoderMessages, OutputFacts, build_report
 from mixdown.planning.timeline import OmittedDuration
 from mixdown.render.command import build_command, temp_path
 from mixdown.render.lanes import Job, Weighted, run_in_lanes
+from mixdown.render.measurement import measure
 from mixdown.render.probe import probe_media
-from mixdown.render.runner import run_ffmpeg
+from mixdown.render.runner import Log, run_ffmpeg
 from mixdown.render.source import MediaSource
 from mixdown.render.splice import SpliceUnavailable, splice
 from mixdown.settings import Settings
@@ -73,6 +76,7 @@ class GenerationResult:
     total_time: int
     omitted: tuple[OmittedDuration, ...]
     videos: tuple[VideoInfo, ...]
+    report: GenerationReport = field(default_factory=lambda: GenerationReport(()))
 
     def to_tiw(self) -> dict[str, Any]:
         return {
@@ -80,6 +84,10 @@ class GenerationResult:
             "OmittedDurations": [o.to_tiw() for o in self.omitted],
             "VideoInfoList": [v.to_tiw() for v in self.videos],
         }
+
+    def to_document(self) -> dict[str, Any]:
+        """TIW's result plus the report under its extension key (``result.json``)."""
+        return {**self.to_tiw(), REPORT_KEY: self.report.to_json()}
 
 
 def _temp_source(settings: Settings) -> MediaSource:
@@ -148,8 +156,9 @@ def generate(
         local = {i.url: str(src.local(i.url)) for i in plan.inputs}
         if filler:
             local[filler] = filler
-        videos = _execute(plan, local, out_dir, settings, progress, cancel)
-        return GenerationResult(plan.total_time, plan.omitted, tuple(videos))
+        videos, facts = _execute(plan, probes, local, out_dir, settings, progress, cancel)
+        report = build_report(plan, recording, probes, facts)
+        return GenerationResult(plan.total_time, plan.omitted, tuple(videos), report)
     finally:
         if source is None:
             src.close()
@@ -161,20 +170,30 @@ def _concat_image(recording: Recording, params: GenerationParams) -> str:
     return concat.image if concat is not None and concat.enabled else ""
 
 
+@dataclass
+class _Rendered:
+    """What one render wrote, how, and what ffmpeg said while decoding."""
+
+    written: list[tuple[OutputPlan, Path]] = field(default_factory=list)
+    method: str = "encode"
+    decoding: DecoderMessages = field(default_factory=DecoderMessages)
+
+
 def _execute(
     plan: Plan,
+    probes: Mapping[str, MediaInfo],
     local: Mapping[str, str],
     out_dir: Path,
     settings: Settings,
     progress: Progress | None,
     cancel: threading.Event | None,
-) -> list[VideoInfo]:
+) -> tuple[list[VideoInfo], dict[str, OutputFacts]]:
     """Render everything as ``.part`` files; publish them only once every render succeeded."""
-    slots: list[list[tuple[OutputPlan, Path]]] = [[] for _ in plan.renders]
+    rendered = [_Rendered() for _ in plan.renders]
 
     def job(index: int, render: Render) -> Job:
         def run(report: Progress, stop: threading.Event) -> None:
-            _render(plan, render, local, out_dir, settings, slots[index], report, stop)
+            _render(plan, probes, render, local, out_dir, settings, rendered[index], report, stop)
 
         return run
 
@@ -182,27 +201,31 @@ def _execute(
     try:
         run_in_lanes(jobs, settings.render_lanes, progress, cancel)
     except BaseException:
-        for slot in slots:
-            for _, temp in slot:
+        for done in rendered:
+            for _, temp in done.written:
                 temp.unlink(missing_ok=True)
         raise
-    videos = []
-    for output, temp in (pair for slot in slots for pair in slot):
-        final = out_dir / output.name
-        os.replace(temp, final)
-        videos.append(_video_info(output, final))
+    videos, facts = [], {}
+    for done in rendered:
+        for output, temp in done.written:
+            measured = measure(temp)
+            facts[output.name] = OutputFacts(done.method, measured, done.decoding)
+            final = out_dir / output.name
+            os.replace(temp, final)
+            videos.append(_video_info(output, final, measured))
     if progress is not None:
         progress(1.0)
-    return videos
+    return videos, facts
 
 
 def _render(
     plan: Plan,
+    probes: Mapping[str, MediaInfo],
     render: Render,
     local: Mapping[str, str],
     out_dir: Path,
     settings: Settings,
-    written: list[tuple[OutputPlan, Path]],
+    done: _Rendered,
     report: Progress,
     stop: threading.Event,
 ) -> None:
@@ -210,21 +233,42 @@ def _render(
     first = render.outputs[0]
     if first.splice:
         temp = temp_path(out_dir, first)
-        written.append((first, temp))
+        done.written.append((first, temp))
         if _spliced(plan, first, local, temp, report, stop):
+            done.method = "splice"
             return
-        written.pop()
+        done.written.pop()
         render = Render((replace(first, splice=False),), render.duration)
     cmd = build_command(settings.ffmpeg, plan, render, local, out_dir, settings.encoding)
-    written += zip(render.outputs, cmd.temp_paths, strict=True)
+    done.written += zip(render.outputs, cmd.temp_paths, strict=True)
+    done.method = "remux" if first.copy is not None else "encode"
     if cmd.script is None:
-        run_ffmpeg(cmd.argv, render.duration, report, stop)
-        return
-    cmd.script[0].write_text(cmd.script[1], encoding="utf-8")
-    try:
-        run_ffmpeg(cmd.argv, render.duration, report, stop)
-    finally:
-        cmd.script[0].unlink(missing_ok=True)
+        log = run_ffmpeg(cmd.argv, render.duration, report, stop)
+    else:
+        cmd.script[0].write_text(cmd.script[1], encoding="utf-8")
+        try:
+            log = run_ffmpeg(cmd.argv, render.duration, report, stop)
+        finally:
+            cmd.script[0].unlink(missing_ok=True)
+    done.decoding = _decoder_messages(plan, probes, cmd.inputs, log)
+
+
+def _decoder_messages(
+    plan: Plan, probes: Mapping[str, MediaInfo], inputs: tuple[int, ...], log: Log
+) -> DecoderMessages:
+    """ffmpeg's input numbers as plan inputs; a bare decoder's messages go to the inputs
+    that use that codec (messages of filters, encoders and muxers are not about inputs)."""
+    by_input = {inputs[n]: k for n, k in log.by_input().items() if n < len(inputs)}
+    unattributed = []
+    for codec, k in sorted(log.by_codec().items()):
+        candidates = tuple(i for i in inputs if codec in _codecs(probes[plan.inputs[i].url]))
+        if candidates:
+            unattributed.append((codec, candidates, k))
+    return DecoderMessages(by_input, tuple(unattributed))
+
+
+def _codecs(info: MediaInfo) -> set[str]:
+    return {t.codec for t in (info.video, info.audio) if t is not None}
 
 
 def _spliced(
@@ -259,20 +303,19 @@ def _pixels(output: OutputPlan) -> int:
     return output.video.width * output.video.height if output.video else 50_000
 
 
-def _video_info(output: OutputPlan, path: Path) -> VideoInfo:
-    with av.open(str(path)) as container:
-        duration = round((container.duration or 0) / 1000)
+def _video_info(output: OutputPlan, path: Path, measured: Measured) -> VideoInfo:
+    """Duration and size as the file holds them (the plan says what was meant)."""
     return VideoInfo(
         play_time=output.play_time,
         size=path.stat().st_size,
         format=output.format,
-        duration=duration,
+        duration=measured.duration_ms,
         url=output.name,
         video_id=uuid.uuid4().hex,
         video_type=output.video_type,
         user_id=output.user_id,
-        width=output.video.width if output.video else 0,
-        height=output.video.height if output.video else 0,
+        width=measured.width if output.video else 0,
+        height=measured.height if output.video else 0,
     )
 
 
@@ -306,7 +349,7 @@ def generate_from_manifest(
     recording = load_manifest(manifest_path)
     params = load_params(params_path)
     result = generate(recording, params, out_dir, settings, progress=progress, cancel=cancel)
-    text = json.dumps(result.to_tiw(), indent=2)
+    text = json.dumps(result.to_document(), indent=2)
     (out_dir / "result.json").write_text(text + "\n", encoding="utf-8")
     return result
 

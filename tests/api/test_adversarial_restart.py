@@ -111,7 +111,7 @@ def stopped(tmp_path_factory: pytest.TempPathFactory, long_media: Path) -> Stopp
             lambda: _rendering_and_queued(client, app, rendering, queued),
             60,
             "one task rendering, one queued",
-            every_s=0.05,
+            every_s=0.2,
         )
     finally:
         stop_s = _stop_timed(server)
@@ -198,7 +198,7 @@ def test_three_graceful_restarts_do_not_fail_a_task_that_never_crashed(
                     ),
                     60,
                     "the render to progress",
-                    every_s=0.05,
+                    every_s=0.2,
                 )
                 continue
             for task_id in (rendering, queued):

@@ -73,7 +73,7 @@ def test_a_task_survives_kill_9_mid_render(tmp_path: Path, long_media: Path) -> 
             assert got.Status != "FINISHED", "rendered before the kill; make the input longer"
             return got.Status == "PROCESSING" and got.Progress > 0
 
-        wait_for(rendering, 60, "rendering to make progress", every_s=0.05)
+        wait_for(rendering, 60, "rendering to make progress", every_s=0.1)
     finally:
         first.kill9()
     outputs = data / "outputs"

@@ -136,3 +136,26 @@ def test_a_relative_concat_image_is_taken_from_the_manifest_folder(tmp_path: obj
     url = "https://h/fill.png"
     rec = parse_manifest({**BASE, "Concat": {"Enabled": True, "Image": url}}, base)
     assert rec.defaults.concat == Concat(True, url)
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        (
+            {"Streams": [{"StreamId": "a", "Segments": [{"Url": "a.mp4", "StartTime": "1000"}]}]},
+            r"Streams\[0\]\.Segments\[0\]\.StartTime: expected an integer, got a string",
+        ),
+        ({"RecordStartTimeMs": "1000"}, r"RecordStartTimeMs: expected an integer"),
+        ({"RoomId": "1"}, r"RoomId: expected an integer"),
+        ({"AudioFileNeeded": "true"}, r"AudioFileNeeded: expected true or false"),
+        ({"MixStream": {"Enabled": True, "ModelId": "1"}}, r"MixStream\.ModelId: expected"),
+    ],
+)
+def test_a_manifest_value_of_the_wrong_json_type_is_refused_as_the_api_refuses_it(
+    patch: dict[str, object], field: str
+) -> None:
+    # The same rule and code as a JSON body sent to the API (DESIGN §4.3): digits in a
+    # string are not an integer.
+    with pytest.raises((ManifestError, RecordParameterError), match=field) as err:
+        parse_manifest({**BASE, **patch})
+    assert err.value.code == "InvalidParameter.BodyParameterTypeUnmatched"

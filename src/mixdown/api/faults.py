@@ -6,6 +6,7 @@ They join the one error tree (``mixdown.errors.MixdownError``); the envelope tur
 
 from __future__ import annotations
 
+from mixdown.errors import TYPE_UNMATCHED as TYPE_UNMATCHED
 from mixdown.errors import MixdownError
 
 SIGNATURE_FAILURE = "AuthFailure.SignatureFailure"
@@ -18,7 +19,6 @@ UNSUPPORTED_PROTOCOL = "UnsupportedProtocol"
 MISSING_PARAMETER = "MissingParameter"
 UNKNOWN_PARAMETER = "UnknownParameter"
 INVALID_PARAMETER = "InvalidParameter"
-TYPE_UNMATCHED = "InvalidParameter.BodyParameterTypeUnmatched"
 INVALID_PARAMETER_VALUE = "InvalidParameterValue"
 CALLBACK_ADDRESS = "InvalidParameter.CallbackAddressFormatError"
 SDK_APP_ID_NOT_FOUND = "InvalidParameter.SdkAppIdNotFound"

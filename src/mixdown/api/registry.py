@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from mixdown.api import callback_actions, generation_actions, recording_actions, running_tasks
+from mixdown.api import (
+    callback_actions,
+    generation_actions,
+    recording_actions,
+    report_actions,
+    running_tasks,
+)
 from mixdown.api.action import Action
 
 
@@ -12,5 +18,6 @@ def all_actions() -> dict[str, Action]:
         + generation_actions.ACTIONS
         + callback_actions.ACTIONS
         + running_tasks.ACTIONS
+        + report_actions.ACTIONS
     )
     return {a.name: a for a in actions}

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+#: A header may round its duration: a file is cut only when it holds this much less.
+HEADER_SLACK_MS = 200
+
 
 @dataclass(frozen=True)
 class VideoTrack:
@@ -47,6 +50,8 @@ class MediaInfo:
     complete: bool = True
     #: What the container header claims (ms), 0 when it claims nothing.
     header_ms: int = 0
+    #: Packets the demuxer flagged corrupt (a torn end, damaged data).
+    damaged_packets: int = 0
 
     @property
     def duration_ms(self) -> int:
@@ -67,6 +72,7 @@ class MediaInfo:
             container=data.get("container", ""),
             complete=data.get("complete", True),
             header_ms=int(data.get("header_ms", 0)),
+            damaged_packets=int(data.get("damaged_packets", 0)),
         )
 
 

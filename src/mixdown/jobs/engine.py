@@ -64,4 +64,4 @@ class LocalEngine:
             progress=progress,
             cancel=cancel,
         )
-        return result.to_tiw()
+        return result.to_document()

@@ -16,6 +16,7 @@ from typing import Any
 
 from mixdown.callbacks import events
 from mixdown.domain.media import MediaInfo
+from mixdown.domain.report import REPORT_KEY
 from mixdown.errors import Cancelled, MixdownError
 from mixdown.jobs.context import JobContext
 from mixdown.planning.manifest import parse_manifest
@@ -69,6 +70,7 @@ class GenerationJob:
                 return
             self._finish(s, current, started, result, token if result else None, error)
         ctx.notify()
+        _log_report(task_id, result)
         _log.info(
             "generation finished",
             extra={
@@ -159,6 +161,22 @@ class GenerationJob:
             event_data=data,
             now_ms=self.ctx.now_ms(),
         )
+
+
+def _log_report(task_id: str, result: dict[str, Any] | None) -> None:
+    """Each warning of the generation report, one line each, so operators see them too."""
+    report = (result or {}).get(REPORT_KEY) or {}
+    for output in report.get("Outputs", []):
+        for warning in output.get("Warnings", []):
+            _log.warning(
+                "generation warning",
+                extra={
+                    "task_id": task_id,
+                    "output": output.get("FileName", ""),
+                    "code": warning.get("Code", ""),
+                    "detail": warning.get("Message", ""),
+                },
+            )
 
 
 def _checked(raw: dict[str, Any], out_dir: Path) -> dict[str, Any]:

@@ -23,6 +23,11 @@ class Slot:
     fill_mode: int = 0
     background: str = "#000000"
 
+    @property
+    def for_kind(self) -> bool:
+        """Reserved for the whiteboard or the screen share: empty when the class has none."""
+        return self.reserved in _KIND_SLOTS
+
     def accepts(self, stream_id: str) -> bool:
         if not self.reserved:
             return False

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from mixdown.domain.geometry import Rect
+from mixdown.domain.report import Notice
 from mixdown.domain.timing import Span
 from mixdown.planning.timeline import OmittedDuration
 
@@ -31,6 +32,8 @@ class Input:
     seekable: bool = False
     #: Audio channels (1: a mono microphone, copied to both output channels at full level).
     channels: int = 0
+    #: Its picture size changes inside the file: each frame is fitted on its own.
+    size_changes: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,9 @@ class OutputPlan:
     #: The video may be spliced from its sources (GOPs copied, cuts and gaps encoded);
     #: the renderer encodes it the ordinary way when the sources do not allow that.
     splice: bool = False
+    #: What planning found worth telling (a slot no stream matches, a stream never drawn):
+    #: facts for the generation report, no effect on rendering.
+    notices: tuple[Notice, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from mixdown.domain.geometry import Rect, even
-from mixdown.domain.media import MediaInfo
+from mixdown.domain.media import AudioTrack, MediaInfo, VideoTrack
 from mixdown.domain.parameters import GenerationParams, Whiteboard
 from mixdown.domain.recording import Recording, Segment, Stream, StreamKind
 from mixdown.domain.timing import Span, merge
@@ -26,8 +25,9 @@ from mixdown.planning.plan import (
     Render,
     VideoPlan,
 )
-from mixdown.planning.seating import seat
-from mixdown.planning.timeline import Timeline
+from mixdown.planning.seating import seat, seating_notices
+from mixdown.planning.timeline import Mapped, Timeline
+from mixdown.planning.tracks import owned_spans, pairs, parts
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 #: Containers whose seeks land on keyframes (MPEG-TS seeks land on any packet).
@@ -36,7 +36,10 @@ _INDEXED = {"mov", "mp4", "matroska", "webm", "flv"}
 
 @dataclass(frozen=True)
 class Piece:
-    """One continuous run of a segment on the playback timeline."""
+    """One input's continuous media on the playback timeline: at most one clip per track.
+
+    A per-stream video whose picture and sound come from different files has a piece per
+    file, so it is never remuxed as one file (``_copy_plan`` wants a single piece)."""
 
     input: int
     at: int
@@ -53,11 +56,21 @@ class StreamMedia:
 
     @property
     def video_clips(self) -> list[Clip]:
-        return [p.video for p in self.pieces if p.video is not None]
+        return sorted((p.video for p in self.pieces if p.video is not None), key=lambda c: c.at)
 
     @property
     def audio_clips(self) -> list[Clip]:
-        return [p.audio for p in self.pieces if p.audio is not None]
+        return sorted((p.audio for p in self.pieces if p.audio is not None), key=lambda c: c.at)
+
+    @property
+    def parts(self) -> tuple[tuple[Piece, ...], ...]:
+        """Its continuous pieces of media (``tracks``), one per-stream video each without
+        Concat. A part's picture may come from one file and its sound from others; its
+        picture's piece comes first, as that segment decides the video's size."""
+        return tuple(
+            tuple(sorted((_piece(v, a) for v, a in pairs(video, audio)), key=_picture_first))
+            for video, audio in parts(self.video_clips, self.audio_clips)
+        )
 
 
 class _Inputs:
@@ -74,8 +87,10 @@ class _Inputs:
             self.index[url] = len(self.items)
             seekable = any(name in _INDEXED for name in info.container.split(","))
             channels = info.audio.channels if info.audio else 0
+            video = info.video
+            resized = video is not None and video.size_changes
             self.items.append(
-                Input(url, info.video is not None, info.audio is not None, seekable, channels)
+                Input(url, video is not None, info.audio is not None, seekable, channels, resized)
             )
         return self.index[url]
 
@@ -99,7 +114,7 @@ def build_plan(
     concat = p.concat is not None and p.concat.enabled
     names: set[str] = set()
     for m in media:
-        groups = [m.pieces] if concat else tuple((piece,) for piece in m.pieces)
+        groups = [m.pieces] if concat else m.parts
         for group in groups:
             render = _stream_render(
                 m if concat else _own_size(m, group[0], inputs),
@@ -148,73 +163,94 @@ def _stream_media(
     if choice.small and stream.small_segments:
         segments = stream.small_segments
     infos = {s.url: inputs.probes[s.url] for s in segments}
-    pieces: list[Piece] = []
-    for seg, owned in _owned_spans(segments, infos):
-        info = infos[seg.url]
-        for wall in owned:
-            for mapped in timeline.map(wall):
-                piece = _piece(seg, info, mapped.wall, mapped.at, inputs, choice.audio)
-                if piece is not None:
-                    pieces.append(piece)
-    pieces.sort(key=lambda x: x.at)
+    video, audio = _owned_spans(segments, infos, choice.audio)
+    video_clips: list[Clip] = []
+    audio_clips: list[Clip] = []
+    for seg, video_owned, audio_owned in zip(segments, video, audio, strict=True):
+        shown = [m for wall in video_owned for m in timeline.map(wall)]
+        heard = [m for wall in audio_owned for m in timeline.map(wall)]
+        if shown or heard:
+            index = inputs.add(seg.url)
+            video_clips += [_clip(index, seg, m) for m in shown]
+            audio_clips += [_clip(index, seg, m) for m in heard]
+    pieces = sorted((_piece(v, a) for v, a in pairs(video_clips, audio_clips)), key=lambda x: x.at)
     return StreamMedia(stream, tuple(pieces), _main_size(segments, infos))
 
 
 def _owned_spans(
-    segments: tuple[Segment, ...], infos: Mapping[str, MediaInfo]
-) -> list[tuple[Segment, list[Span]]]:
-    """Where segments overlap, the one that started later wins (a reconnect replaces)."""
-    spans = [
-        (seg, Span(seg.start_ms, seg.start_ms + infos[seg.url].duration_ms)) for seg in segments
-    ]
-    spans = [(seg, s) for seg, s in spans if not s.empty]
-    bounds = sorted({t for _, s in spans for t in (s.start, s.end)})
-    owned: dict[int, list[Span]] = {}
-    for lo, hi in itertools.pairwise(bounds):
-        covering = [i for i, (_, s) in enumerate(spans) if s.start <= lo and hi <= s.end]
-        if covering:
-            winner = max(covering, key=lambda i: (spans[i][1].start, i))
-            owned.setdefault(winner, []).append(Span(lo, hi))
-    return [(spans[i][0], merge(owned[i])) for i in sorted(owned)]
+    segments: tuple[Segment, ...], infos: Mapping[str, MediaInfo], with_audio: bool
+) -> tuple[list[list[Span]], list[list[Span]]]:
+    """Per segment, the wall-clock spans whose video and whose audio it supplies: overlaps
+    are resolved per track, on each track's own extent (DESIGN §1, ``tracks``)."""
+
+    def extent(seg: Segment, track: VideoTrack | AudioTrack | None) -> tuple[int, Span | None]:
+        if track is None:
+            return seg.start_ms, None
+        start = seg.start_ms + track.start_ms
+        return seg.start_ms, Span(start, start + track.duration_ms)
+
+    video = owned_spans([extent(s, infos[s.url].video) for s in segments])
+    heard = [infos[s.url].audio if with_audio else None for s in segments]
+    audio = owned_spans([extent(s, a) for s, a in zip(segments, heard, strict=True)])
+    return video, audio
 
 
-def _piece(
-    seg: Segment, info: MediaInfo, wall: Span, at: int, inputs: _Inputs, with_audio: bool
-) -> Piece | None:
-    index = inputs.add(seg.url)
-    local = wall.shift(-seg.start_ms)
+def _clip(index: int, seg: Segment, mapped: Mapped) -> Clip:
+    return Clip(index, mapped.wall.shift(-seg.start_ms), mapped.at)
 
-    def clip(track_start: int, track_len: int) -> Clip | None:
-        part = local.intersect(Span(track_start, track_start + track_len))
-        return Clip(index, part, at + part.start - local.start) if part else None
 
-    video = clip(info.video.start_ms, info.video.duration_ms) if info.video else None
-    audio = clip(info.audio.start_ms, info.audio.duration_ms) if info.audio and with_audio else None
-    if video is None and audio is None:
-        return None
-    return Piece(index, at, local.length, video, audio)
+def _piece(video: Clip | None, audio: Clip | None) -> Piece:
+    clips = [c for c in (video, audio) if c is not None]
+    at = min(c.at for c in clips)
+    return Piece(clips[0].input, at, max(c.end for c in clips) - at, video, audio)
+
+
+def _picture_first(piece: Piece) -> bool:
+    """Sort key: a part's piece with a picture before its pieces of sound alone."""
+    return piece.video is None
 
 
 def _own_size(m: StreamMedia, piece: Piece, inputs: _Inputs) -> StreamMedia:
-    """The stream as seen by one piece: its size is that of the piece's own segment."""
+    """The stream as seen by one piece: its size is the one that covers most of the
+    piece's own picture (its segment's, or the longest of the sizes that segment changes
+    between)."""
     video = inputs.probes[inputs.items[piece.input].url].video
-    size = (even(video.width), even(video.height)) if video else m.size
-    return replace(m, size=size)
+    shown = piece.video.src if piece.video is not None else None
+    return replace(m, size=_longest(_size_runs(video, shown)) or m.size)
 
 
 def _main_size(
     segments: tuple[Segment, ...], infos: Mapping[str, MediaInfo]
 ) -> tuple[int, int] | None:
-    """The display size that covers the most time; per-stream videos use it."""
+    """The display size that covers the most time; per-stream videos use it. A file whose
+    size changes counts each size for its own time: a WebRTC camera starts small and ramps
+    up, so its first size is often the one it shows least."""
+    return _longest([run for seg in segments for run in _size_runs(infos[seg.url].video)])
+
+
+def _size_runs(
+    video: VideoTrack | None, within: Span | None = None
+) -> list[tuple[tuple[int, int], int]]:
+    """Each run of a track's display size (made even) with the ms it lasts; with
+    ``within`` (the file's own timeline), only the runs inside it, for their time there."""
+    if video is None:
+        return []
+    runs = video.sizes or ((video.start_ms, video.width, video.height),)
+    ends = [at for at, _, _ in runs[1:]] + [video.start_ms + video.duration_ms]
+    out: list[tuple[tuple[int, int], int]] = []
+    for (at, width, height), end in zip(runs, ends, strict=True):
+        part = Span(at, end) if within is None else Span(at, end).intersect(within)
+        if part is not None:
+            out.append(((even(width), even(height)), part.length))
+    return out
+
+
+def _longest(runs: list[tuple[tuple[int, int], int]]) -> tuple[int, int] | None:
+    """The size with the most time in ``runs``; ties go to the one met first."""
     weight: dict[tuple[int, int], int] = {}
-    for seg in segments:
-        v = infos[seg.url].video
-        if v is not None:
-            key = (even(v.width), even(v.height))
-            weight[key] = weight.get(key, 0) + v.duration_ms
-    if not weight:
-        return None
-    return max(weight, key=lambda k: weight[k])
+    for size, ms in runs:
+        weight[size] = weight.get(size, 0) + ms
+    return max(weight, key=lambda k: weight[k]) if weight else None
 
 
 def _mix_render(
@@ -230,7 +266,9 @@ def _mix_render(
     }
     by_id = {m.stream.stream_id: m for m in media}
     drawn: list[tuple[int, int, Placement]] = []
-    for s in seat(layout.slots, presence):
+    seats = seat(layout.slots, presence)
+    heard = {m.stream.stream_id for m in media if m.audio_clips}
+    for s in seats:
         slot = layout.slots[s.slot]
         for input_index, clips in _clips_within(by_id[s.stream_id].video_clips, s.span):
             placement = Placement(
@@ -249,6 +287,7 @@ def _mix_render(
         duration=total,
         video=VideoPlan(layout.width, layout.height, layout.background, "", placements),
         audio=AudioPlan(lanes) if lanes else None,
+        notices=seating_notices(layout, presence, seats, heard),
     )
     return Render((output,), total)
 
@@ -279,7 +318,9 @@ def _stream_render(
     start = min(p.at for p in pieces)
     end = max(p.at + p.length for p in pieces)
     video_clips = [_shift(p.video, -start) for p in pieces if p.video is not None]
-    audio_clips = [_shift(p.audio, -start) for p in pieces if p.audio is not None]
+    # A lane in time order: a part's pieces put its picture's first (``StreamMedia.parts``).
+    heard = sorted((p.audio for p in pieces if p.audio is not None), key=lambda c: c.at)
+    audio_clips = [_shift(c, -start) for c in heard]
     stream = m.stream
     kind = stream.kind
     size = (even(board.width), even(board.height)) if kind is StreamKind.WHITEBOARD else m.size
@@ -386,6 +427,8 @@ def _spliceable(output: OutputPlan, inputs: _Inputs) -> bool:
         v = info.video
         if v is None or not info.complete or v.codec not in _COPY_VIDEO or v.rotation:
             return False
+        if v.size_changes:
+            return False  # copied GOPs would keep sizes other than the output's
         if v.pix_fmt != "yuv420p" or (v.width, v.height) != (
             output.video.width,
             output.video.height,
@@ -420,6 +463,8 @@ def _copy_plan(output: OutputPlan, pieces: tuple[Piece, ...], inputs: _Inputs) -
         return None
     if v.codec not in _COPY_VIDEO or v.pix_fmt not in _COPY_PIX or v.rotation:
         return None
+    if v.size_changes:
+        return None  # its header claims one size for frames of several
     if (v.width, v.height) != (output.video.width, output.video.height):
         return None
     if piece.audio is not None:

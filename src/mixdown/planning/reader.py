@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mixdown.errors import InvalidParameter, MixdownError
+from mixdown.errors import TYPE_UNMATCHED, InvalidParameter, MixdownError
 
 _MAX_INT = 2**63 - 1
 
@@ -16,9 +16,16 @@ class Reader:
         self.error = error
         self.path = path
         if not isinstance(data, dict):
-            raise error(f"{path or 'document'}: expected an object, got {_kind(data)}")
+            raise error(
+                f"{path or 'document'}: expected an object, got {_kind(data)}", code=TYPE_UNMATCHED
+            )
         self.data: dict[str, Any] = data
         self._seen: set[str] = set()
+
+    def _unmatched(self, key: str, want: str, value: Any) -> MixdownError:
+        return self.error(
+            f"{self._where(key)}: expected {want}, got {_kind(value)}", code=TYPE_UNMATCHED
+        )
 
     def _where(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -38,11 +45,9 @@ class Reader:
             assert default is not None
             return default
         if isinstance(value, bool) or not isinstance(value, int):
-            # TencentCloud clients often send integers as strings on GET; accept digits.
-            if isinstance(value, str) and value.lstrip("-").isdigit():
-                value = int(value)
-            else:
-                raise self.error(f"{self._where(key)}: expected an integer, got {_kind(value)}")
+            # JSON's own types, as the API's JSON bodies: a GET's strings are converted by
+            # the API's schema before they get here, so "1700000000000" is an error here.
+            raise self._unmatched(key, "an integer", value)
         if not lo <= value <= hi:
             raise self.error(f"{self._where(key)}: {value} is outside [{lo}, {hi}]")
         return int(value)
@@ -59,7 +64,7 @@ class Reader:
             assert default is not None
             return default
         if not isinstance(value, str):
-            raise self.error(f"{self._where(key)}: expected a string, got {_kind(value)}")
+            raise self._unmatched(key, "a string", value)
         return value
 
     def boolean(self, key: str, default: bool | None = None) -> bool:
@@ -68,7 +73,7 @@ class Reader:
             assert default is not None
             return default
         if not isinstance(value, bool):
-            raise self.error(f"{self._where(key)}: expected true or false, got {_kind(value)}")
+            raise self._unmatched(key, "true or false", value)
         return value
 
     def child(self, key: str, required: bool = False) -> Reader | None:
@@ -82,7 +87,7 @@ class Reader:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise self.error(f"{self._where(key)}: expected a list, got {_kind(value)}")
+            raise self._unmatched(key, "a list", value)
         return value
 
     def item_path(self, key: str, index: int) -> str:

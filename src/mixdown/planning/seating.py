@@ -12,8 +12,9 @@ import itertools
 from dataclasses import dataclass
 
 from mixdown.domain.recording import StreamKind, stream_kind
-from mixdown.domain.timing import Span
-from mixdown.planning.layout import Slot
+from mixdown.domain.report import SLOT_UNMATCHED, STREAM_NOT_SHOWN, Notice
+from mixdown.domain.timing import Span, merge, subtract
+from mixdown.planning.layout import Layout, Slot
 
 
 @dataclass(frozen=True)
@@ -76,3 +77,58 @@ def _merge(seats: list[Seat]) -> list[Seat]:
         else:
             out.append(s)
     return out
+
+
+def seating_notices(
+    layout: Layout, presence: dict[str, list[Span]], seats: list[Seat], heard: set[str]
+) -> tuple[Notice, ...]:
+    """Why a slot stayed empty or a stream was not drawn: the report's warnings.
+
+    ``presence`` holds the streams with video, ``heard`` those with audio."""
+    out = [_unmatched(layout, i, presence, heard) for i in range(len(layout.slots))]
+    for sid in sorted(presence, key=lambda x: (presence[x][0].start, x)):
+        shown = merge([s.span for s in seats if s.stream_id == sid])
+        hidden = sum(h.length for p in presence[sid] for h in subtract(p, shown))
+        if hidden:
+            total = sum(p.length for p in presence[sid])
+            out.append(_not_shown(layout, sid, hidden, total, sid in heard))
+    return tuple(n for n in out if n is not None)
+
+
+def _unmatched(
+    layout: Layout, index: int, presence: dict[str, list[Span]], heard: set[str]
+) -> Notice | None:
+    slot = layout.slots[index]
+    if not slot.reserved or slot.for_kind or any(slot.accepts(sid) for sid in presence):
+        return None
+    name = (
+        f"MixStream.Custom.InputStreamList[{index}] (InputStreamId {slot.reserved!r})"
+        if layout.suffix == "custom"
+        else f"the slot MixStream.TeacherId {slot.reserved!r} reserves"
+    )
+    audio_only = sorted(sid for sid in heard if slot.accepts(sid))
+    why = (
+        f"its only matching streams have no video ({', '.join(audio_only)})"
+        if audio_only
+        else "no stream of the recording matches it"
+    )
+    return Notice(SLOT_UNMATCHED, f"{name}: {why}; the slot shows the background throughout")
+
+
+def _not_shown(layout: Layout, sid: str, hidden_ms: int, video_ms: int, heard: bool) -> Notice:
+    if not any(slot.accepts(sid) for slot in layout.slots) and (
+        stream_kind(sid) is not StreamKind.CAMERA or all(s.reserved for s in layout.slots)
+    ):
+        why = "no slot of the layout takes it"
+    else:
+        why = "no slot was free for it"
+    span = (
+        "never shown"
+        if hidden_ms >= video_ms
+        else (f"not shown for {hidden_ms / 1000:.1f} s of its {video_ms / 1000:.1f} s of video")
+    )
+    return Notice(
+        STREAM_NOT_SHOWN,
+        f"{sid}: {span} in the mix: {why}" + (" (its sound is still mixed)" if heard else ""),
+        stream_id=sid,
+    )

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -154,7 +155,7 @@ def _render_all(
     return paths
 
 
-def _wait_all(futures: list[Future[None]], stop: threading.Event) -> None:
+def _wait_all(futures: list[Future[Any]], stop: threading.Event) -> None:
     """Wait for every run; on the first failure stop the rest, then raise that failure."""
     pending = set(futures)
     failure: BaseException | None = None

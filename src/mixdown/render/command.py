@@ -21,6 +21,8 @@ class Command:
     temp_paths: tuple[Path, ...]
     #: A filter graph too long for the command line: write ``text`` to ``path`` first.
     script: tuple[Path, str] | None = None
+    #: The plan input index of each ffmpeg input, in ffmpeg's order (filler images follow).
+    inputs: tuple[int, ...] = ()
 
 
 def temp_path(out_dir: Path, output: OutputPlan) -> Path:
@@ -45,7 +47,8 @@ def build_command(
     image_numbers = {img: len(used) + k for k, img in enumerate(images)}
     seeks = {i: t for i, t in _seeks(render).items() if plan.inputs[i].seekable}
     mono = {i for i in used if plan.inputs[i].channels == 1}
-    graph = build_graph(render, input_numbers, image_numbers, encoding.fps, seeks, mono)
+    resizing = {i for i in used if plan.inputs[i].size_changes}
+    graph = build_graph(render, input_numbers, image_numbers, encoding.fps, seeks, mono, resizing)
     argv: list[str] = [ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
     argv += ["-progress", "pipe:1", "-nostats"]
     for index in used:
@@ -53,7 +56,9 @@ def build_command(
             argv += ["-ss", sec(seeks[index])]
         # One decoding thread per input: ffmpeg already decodes each input on a thread of
         # its own, and frame threads on top cost 14 % more decoding CPU on two cores.
-        # reinit_filter 0 keeps one filter graph alive across resolution changes in a file.
+        # reinit_filter 0 keeps one filter graph alive across resolution changes in a file
+        # (a new graph would restart the canvas, select/setpts and audio state); tiles of
+        # such an input are centred frame by frame instead (filtergraph._centred).
         local = local_paths[plan.inputs[index].url]
         argv += ["-threads", "1", "-reinit_filter", "0", "-i", local]
     for img in images:
@@ -74,7 +79,7 @@ def build_command(
         audio = graph.audio_out.get(i)
         argv += _output_args(output, graph.video_out.get(i), audio, encoding, one_channel)
         argv.append(str(path))
-    return Command(tuple(argv), tuple(temps), script)
+    return Command(tuple(argv), tuple(temps), script, tuple(used))
 
 
 def _remux(
@@ -90,7 +95,7 @@ def _remux(
     if copy.audio:
         argv += ["-map", "0:a:0"]
     argv += ["-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(path)]
-    return Command(tuple(argv), (path,))
+    return Command(tuple(argv), (path,), None, (copy.input,))
 
 
 #: Leads longer than this are skipped with an input seek rather than decoded and dropped.

@@ -45,6 +45,8 @@ class Graph:
     seeks: dict[int, int] = field(default_factory=dict)
     #: Plan input indexes whose audio is mono.
     mono: set[int] = field(default_factory=set)
+    #: Plan input indexes whose picture size changes inside the file.
+    resizing: set[int] = field(default_factory=set)
     image_numbers: dict[str, int] = field(default_factory=dict)
     chains: list[str] = field(default_factory=list)
     video_out: dict[int, str] = field(default_factory=dict)
@@ -85,10 +87,12 @@ def build_graph(
     fps: int,
     seeks: dict[int, int] | None = None,
     mono: set[int] | None = None,
+    resizing: set[int] | None = None,
 ) -> Graph:
     g = Graph(fps=fps, input_numbers=input_numbers, image_numbers=image_numbers)
     g.seeks = dict(seeks or {})
     g.mono = set(mono or ())
+    g.resizing = set(resizing or ())
     audio_labels: dict[AudioPlan, list[int]] = {}
     for i, out in enumerate(render.outputs):
         if out.video is not None:
@@ -170,15 +174,36 @@ def _cover(width: int, height: int, flags: str = "bicubic") -> str:
     )
 
 
+def _centred(g: Graph, placement: Placement, flags: str) -> str:
+    """Fit or cover for an input whose size changes inside the file.
+
+    With one filter graph for the whole file (``-reinit_filter 0``), ``scale`` reconfigures
+    itself for each new size but ``pad`` and ``crop`` keep the first size's geometry (after
+    a 4:3 -> 16:9 change the fitted tile sat at the slot's top, the cover crop at its left).
+    An overlay with ``eval=frame`` places every frame by its own size instead: centred on a
+    slot-sized background that also clips what a cover scale lets overflow.
+    """
+    rect = placement.rect
+    keep = "increase" if placement.fill_mode == 1 else "decrease:force_divisible_by=2"
+    scaled, base = g.label("z"), g.label("zb")
+    size = f"{rect.width}x{rect.height}"
+    return (
+        f"scale={rect.width}:{rect.height}:force_original_aspect_ratio={keep}:flags={flags}"
+        f"[{scaled}];color=c={ffmpeg_color(placement.background)}:s={size}:r={g.fps}[{base}];"
+        f"[{base}][{scaled}]overlay=x='(W-w)/2':y='(H-h)/2':eval=frame:shortest=1"
+    )
+
+
 def _overlay(g: Graph, canvas: str, placement: Placement, flags: str) -> str:
     number = g.input_numbers[placement.input]
     source = g.use(f"{number}:v")
     rect = placement.rect
-    shape = (
-        _cover(rect.width, rect.height, flags)
-        if placement.fill_mode == 1
-        else _fit(rect.width, rect.height, placement.background, flags)
-    )
+    if placement.input in g.resizing:
+        shape = _centred(g, placement, flags)
+    elif placement.fill_mode == 1:
+        shape = _cover(rect.width, rect.height, flags)
+    else:
+        shape = _fit(rect.width, rect.height, placement.background, flags)
     # The tile starts at frame 0 with generated padding up to its first clip, so the
     # overlay never waits on a late input (libavfilter would queue canvas frames meanwhile)
     # and the input is only read once its turn comes.

@@ -6,21 +6,24 @@ truncated file reports what can actually be read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import av
 
-from mixdown.domain.media import AudioTrack, MediaInfo, VideoTrack
+from mixdown.domain.media import HEADER_SLACK_MS, AudioTrack, MediaInfo, VideoTrack
 from mixdown.errors import MediaError
+from mixdown.render.size_runs import SizeRuns
 
 
 @dataclass
 class _Extent:
     first: float | None = None
     end: float | None = None
+    #: Packets the demuxer flagged corrupt.
+    damaged: int = 0
 
     def add(self, start: float, duration: float) -> None:
         self.first = start if self.first is None else min(self.first, start)
@@ -46,9 +49,12 @@ def _probe_open(container: Any, name: str) -> MediaInfo:
     audio = next((s for s in container.streams.audio), None)
     if video is None and audio is None:
         raise MediaError(f"{name}: no audio or video track")
-    extents = _scan(container, [s for s in (video, audio) if s is not None], name)
+    runs = SizeRuns(video) if video is not None else None
+    extents = _scan(container, [s for s in (video, audio) if s is not None], name, runs)
     base = _base_seconds(container, extents)
     vtrack = _video_track(container, video, extents, base, name) if video is not None else None
+    if vtrack is not None and runs is not None:
+        vtrack = replace(vtrack, sizes=_sizes(runs.sizes(), base, vtrack))
     atrack = _audio_track(audio, extents, base) if audio is not None else None
     if vtrack is None and atrack is None:
         raise MediaError(f"{name}: no decodable audio or video")
@@ -57,18 +63,28 @@ def _probe_open(container: Any, name: str) -> MediaInfo:
         audio=atrack,
         container=str(container.format.name),
         complete=_complete(container, extents, base),
+        header_ms=round(container.duration / 1000) if container.duration else 0,
+        damaged_packets=sum(e.damaged for e in extents.values()),
     )
 
 
-def _scan(container: Any, streams: list[Any], name: str) -> dict[int, _Extent]:
+def _scan(
+    container: Any, streams: list[Any], name: str, runs: SizeRuns | None
+) -> dict[int, _Extent]:
     extents = {s.index: _Extent() for s in streams}
     try:
         for packet in container.demux(streams):
+            if packet.is_corrupt:
+                # A torn packet: what a cut MPEG-TS or fragmented MP4 ends with, whose
+                # header (estimated from the packets) cannot show that it was cut.
+                extents[packet.stream.index].damaged += 1
             if packet.pts is None:
                 continue
             tb = packet.time_base
             duration = float(packet.duration * tb) if packet.duration else 0.0
             extents[packet.stream.index].add(float(packet.pts * tb), duration)
+            if runs is not None and packet.stream.type == "video":
+                runs.feed(packet)
     except av.error.FFmpegError:
         pass  # truncated or damaged tail: keep what was read
     if all(e.first is None for e in extents.values()):
@@ -88,11 +104,13 @@ def _base_seconds(container: Any, extents: dict[int, _Extent]) -> float:
 
 
 def _complete(container: Any, extents: dict[int, _Extent], base: float) -> bool:
-    """Whether what can be read reaches what the header promises (within 200 ms)."""
+    """Whether what can be read reaches what the header promises, with no packet torn."""
+    if any(e.damaged for e in extents.values()):
+        return False
     if not container.duration:
         return True
     readable = max(e.end for e in extents.values() if e.end is not None) - base
-    return bool(readable + 0.2 >= container.duration / 1_000_000)
+    return bool(readable + HEADER_SLACK_MS / 1000 >= container.duration / 1_000_000)
 
 
 def _ms(seconds: float) -> int:
@@ -123,6 +141,19 @@ def _video_track(
         pix_fmt=str(cc.pix_fmt or ""),
         profile=str(cc.profile or ""),
     )
+
+
+def _sizes(
+    found: list[tuple[float, int, int]], base: float, track: VideoTrack
+) -> tuple[tuple[int, int, int], ...]:
+    """Display size runs on the track's timeline, the first from its first frame."""
+    out: list[tuple[int, int, int]] = []
+    for seconds, width, height in found:
+        if track.rotation in (90, 270):
+            width, height = height, width
+        at = max(track.start_ms, _ms(seconds - base)) if out else track.start_ms
+        out.append((at, width, height))
+    return tuple(out)
 
 
 def _first_frame_rotation(container: Any, stream: Any, name: str) -> int:

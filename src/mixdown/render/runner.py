@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from typing import IO
 
 from mixdown.errors import Cancelled, RenderError
 
 _TAIL_LINES = 40
+#: ffmpeg prefixes a message with its source: ``[h264 @ 0x55..]`` for a decoder,
+#: ``[vist#1:0/h264 @ 0x55..]`` for the decoding of input 1's stream 0.
+_TAG = re.compile(r"^\[([^\]@]+?) @ 0x[0-9a-f]+\]")
+_INPUT_TAG = re.compile(r"^[av]ist#(\d+):")
+
+
+class Log:
+    """What ffmpeg complained about, counted by source (it runs at loglevel error, so
+    every line is an error: for inputs, something the decoder skipped or concealed)."""
+
+    def __init__(self) -> None:
+        self.tail: deque[str] = deque(maxlen=_TAIL_LINES)
+        #: Messages by the tag before ``@``: a decoder name or an input stream.
+        self.tags: Counter[str] = Counter()
+
+    def add(self, line: str) -> None:
+        self.tail.append(line)
+        found = _TAG.match(line)
+        if found:
+            self.tags[found.group(1)] += 1
+
+    def by_input(self) -> dict[int, int]:
+        """Messages that name the ffmpeg input they came from."""
+        out: Counter[int] = Counter()
+        for tag, n in self.tags.items():
+            found = _INPUT_TAG.match(tag)
+            if found:
+                out[int(found.group(1))] += n
+        return dict(out)
+
+    def by_codec(self) -> dict[str, int]:
+        """Messages from a codec that do not say which input they came from."""
+        return {tag: n for tag, n in self.tags.items() if not _INPUT_TAG.match(tag)}
 
 
 def run_ffmpeg(
@@ -18,8 +52,9 @@ def run_ffmpeg(
     duration_ms: int,
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
-) -> None:
-    """Run to completion; ``progress`` gets 0..1 of ``duration_ms``. Raises on failure."""
+) -> Log:
+    """Run to completion; ``progress`` gets 0..1 of ``duration_ms``. Raises on failure;
+    otherwise returns what ffmpeg logged."""
     proc = subprocess.Popen(
         list(argv),
         stdin=subprocess.DEVNULL,
@@ -29,8 +64,8 @@ def run_ffmpeg(
         errors="replace",
     )
     assert proc.stdout is not None and proc.stderr is not None
-    tail: deque[str] = deque(maxlen=_TAIL_LINES)
-    drain = threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True)
+    log = Log()
+    drain = threading.Thread(target=_drain, args=(proc.stderr, log), daemon=True)
     drain.start()
     watcher = _watch_cancel(proc, cancel) if cancel is not None else None
     try:
@@ -49,15 +84,16 @@ def run_ffmpeg(
     if cancel is not None and cancel.is_set():
         raise Cancelled("generation was cancelled")
     if code != 0:
-        detail = " | ".join(line.strip() for line in tail if line.strip())[-600:]
+        detail = " | ".join(line.strip() for line in log.tail if line.strip())[-600:]
         raise RenderError(f"ffmpeg failed (exit {code}): {detail or 'no message'}")
     if watcher is not None:
         watcher.join(timeout=1)
+    return log
 
 
-def _drain(stream: IO[str], tail: deque[str]) -> None:
+def _drain(stream: IO[str], log: Log) -> None:
     for line in stream:
-        tail.append(line)
+        log.add(line)
 
 
 def _watch_cancel(proc: subprocess.Popen[str], cancel: threading.Event) -> threading.Thread:
