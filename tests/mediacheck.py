@@ -224,6 +224,18 @@ def channel_tone_levels_db(
     return [20 * float(np.log10(max(level, 1e-10))) for level in levels]
 
 
+def decode_errors(path: Path) -> list[str]:
+    """Every packet of every track decoded; the errors a strict decoder reports."""
+    errors: list[str] = []
+    with av.open(str(path)) as container:
+        for packet in container.demux():
+            try:
+                packet.decode()
+            except av.error.FFmpegError as exc:
+                errors.append(f"{packet.stream.type} pts {packet.pts}: {exc}")
+    return errors
+
+
 def frame_times_ms(path: Path) -> list[float]:
     """Presentation times of every video packet, sorted (no decoding)."""
     with av.open(str(path)) as container:

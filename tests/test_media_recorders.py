@@ -205,17 +205,6 @@ def _readable_end_ms(path: Path, kind: str) -> float:
     return float(probed[f"{kind}_start_ms"] or 0) + float(probed[f"{kind}_duration_ms"] or 0)
 
 
-def _decode_errors(path: Path) -> list[str]:
-    errors: list[str] = []
-    with av.open(str(path)) as container:
-        for packet in container.demux():
-            try:
-                packet.decode()
-            except av.error.FFmpegError as exc:
-                errors.append(f"{packet.stream.type} pts {packet.pts}: {exc}")
-    return errors
-
-
 # --- The generators make what they claim (the generation report reuses them) ---
 
 
@@ -451,7 +440,7 @@ def test_a_truncated_camera_gets_its_own_video_of_what_can_be_read(cuts: Class, 
     mc.assert_color(mc.mean_color(mc.frame_at(path, video_end - 200), *region), cam.color)
     _assert_times(mc.flash_times_ms(path, region), cam, "flashes")
     # The strict decode: the content checks below read audio, which a torn packet breaks.
-    assert _decode_errors(path) == []
+    assert mc.decode_errors(path) == []
     _assert_times(mc.beep_onsets_ms(path, cam.beep_hz), cam, "beeps")
 
 
@@ -479,7 +468,7 @@ def test_every_output_made_from_a_truncated_camera_decodes_without_errors(
     cuts: Class, sid: str
 ) -> None:
     outputs = [*cuts.done.infos(user_id=sid), cuts.done.one(3)]
-    errors = {info["VideoUrl"]: _decode_errors(cuts.done.path(info)) for info in outputs}
+    errors = {info["VideoUrl"]: mc.decode_errors(cuts.done.path(info)) for info in outputs}
     assert not any(errors.values()), errors
 
 

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -202,18 +201,6 @@ def test_a_truncated_file_generates_what_can_be_decoded(broken: Path, container:
     assert mc.tone_level_db(mix, 3700, 3950, 440) < -55
 
 
-def _decode_errors(path: Path) -> list[str]:
-    """Every packet of every track decoded; the errors a strict decoder reports."""
-    errors: list[str] = []
-    with av.open(str(path)) as container:
-        for packet in container.demux():
-            try:
-                packet.decode()
-            except av.error.FFmpegError as exc:
-                errors.append(f"{packet.stream.type} pts {packet.pts}: {exc}")
-    return errors
-
-
 @pytest.mark.parametrize(
     "container",
     [
@@ -230,7 +217,7 @@ def test_every_output_made_from_a_truncated_file_decodes_cleanly(
                          Concat={"Enabled": True}, AudioFileNeeded=True)  # fmt: skip
     done = mc.generate(manifest, broken / f"out-clean-{container}")
     for info in done.infos():
-        assert _decode_errors(done.path(info)) == [], info["VideoUrl"]
+        assert mc.decode_errors(done.path(info)) == [], info["VideoUrl"]
 
 
 @pytest.mark.parametrize("name", ["empty.mp4", "notes.mp4"])

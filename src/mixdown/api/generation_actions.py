@@ -16,7 +16,7 @@ from mixdown.generation import plan_generation
 from mixdown.planning.manifest import parse_manifest
 from mixdown.planning.params import PARAM_KEYS, params_to_tiw, parse_params
 from mixdown.store.database import Database
-from mixdown.store.models import FINISHED, QUEUED, Recording
+from mixdown.store.models import FINISHED, QUEUED, GenerationTask, Recording
 from mixdown.store.recordings import get_recording, recording_by_id
 from mixdown.store.shapes import video_infos
 from mixdown.store.tasks import create_task, get_task
@@ -78,15 +78,19 @@ def _finished_recording(session: Session, sdk_app_id: int, recording_id: str) ->
     return row
 
 
-def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
-    task = get_task(ctx.session, ctx.app.sdk_app_id, params["TaskId"])
+def describable_task(ctx: ActionContext, task_id: str) -> GenerationTask:
+    """The app's task, unless it is unknown or failed: a failed task answers with the
+    error envelope (DESIGN §4.3), for its outputs and its report alike."""
+    task = get_task(ctx.session, ctx.app.sdk_app_id, task_id)
     if task is None:
-        raise ApiError(
-            faults.TASK_NOT_FOUND, f"TaskId: no video generation task {params['TaskId']!r}"
-        )
+        raise ApiError(faults.TASK_NOT_FOUND, f"TaskId: no video generation task {task_id!r}")
     if task.status == FINISHED and task.error_code:
-        # A failed task answers with the error envelope (DESIGN §4.3).
         raise ApiError(task.error_code, task.error_message or "video generation failed")
+    return task
+
+
+def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
+    task = describable_task(ctx, params["TaskId"])
     recording = recording_by_id(ctx.session, task.recording_id)
     assert recording is not None
     infos = video_infos(task, ctx.services.base_url)
