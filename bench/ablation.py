@@ -13,7 +13,7 @@ On the cached canonical class (generated on first use, as ``run.py`` does), one 
 Each row is the fastest of ``--repeat`` runs (default 3): on a shared machine the CPU time of
 one command varies by 10-20 % between runs, more than several of these changes gain.
 
-    .venv/bin/python bench/ablation.py [--minutes 2] [--cores 2] [--repeat 3]
+    .venv/bin/python -m bench.ablation [--minutes 2] [--cores 2] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -26,14 +26,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH.parent))
-
-from bench.canonical import add_options, fastest, prepare  # noqa: E402
-from mixdown.planning.plan import Plan, Render  # noqa: E402
-from mixdown.render.command import build_command  # noqa: E402
-from mixdown.render.splice import splice  # noqa: E402
-from mixdown.settings import Settings  # noqa: E402
+from bench.canonical import add_options, fastest, prepare
+from mixdown.planning.plan import Plan, Render
+from mixdown.render.command import build_command
+from mixdown.render.splice import splice
+from mixdown.settings import Settings
 
 REPEAT = 3
 

@@ -1,6 +1,6 @@
 """Chunked rendering against one render of the mix, measured in one run.
 
-    .venv/bin/python bench/chunks.py [--minutes 10] [--chunks 2] [--cores 2]
+    .venv/bin/python -m bench.chunks [--minutes 10] [--chunks 2] [--cores 2]
 
 On the cached canonical class (``bench/inputs.py``), two rows, each a fresh process that
 probes, plans and renders only the mix through Mixdown's own modules:
@@ -33,26 +33,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import av
+
+from bench.inputs import ensure_inputs, ffmpeg_version
+from bench.measure import Sample, machine, run_measured
+from bench.scenario import make_scenario
+from mixdown.domain.parameters import GenerationParams
+from mixdown.generation import probe_recording
+from mixdown.planning.chunking import chunk_render, cut_points
+from mixdown.planning.manifest import load_manifest
+from mixdown.planning.plan import Plan, Render
+from mixdown.planning.planner import plan_generation
+from mixdown.render.assembly import render_chunked
+from mixdown.render.command import build_command
+from mixdown.render.runner import run_ffmpeg
+from mixdown.settings import Settings
+
 BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import av  # noqa: E402
-
-from bench.inputs import ensure_inputs, ffmpeg_version  # noqa: E402
-from bench.measure import Sample, machine, run_measured  # noqa: E402
-from bench.scenario import make_scenario  # noqa: E402
-from mixdown.domain.parameters import GenerationParams  # noqa: E402
-from mixdown.generation import plan_generation, probe_recording  # noqa: E402
-from mixdown.planning.chunking import chunk_render, cut_points  # noqa: E402
-from mixdown.planning.manifest import load_manifest  # noqa: E402
-from mixdown.planning.plan import Plan, Render  # noqa: E402
-from mixdown.render.assembly import render_chunked  # noqa: E402
-from mixdown.render.command import build_command  # noqa: E402
-from mixdown.render.runner import run_ffmpeg  # noqa: E402
-from mixdown.settings import Settings  # noqa: E402
-
 MIX_VIDEO_TYPE = 3
 SETTINGS_ENV = ("MIXDOWN_PRESET", "MIXDOWN_CRF")
 
@@ -241,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{scenario.name}: {scenario.total_ms / 1000:.0f} s of playback; {version}")
     inputs = ensure_inputs(scenario, args.cache_dir, ffmpeg)
     work = args.cache_dir / "runs" / f"chunks-{scenario.name}"
-    me = [sys.executable, str(Path(__file__).resolve()), "--chunks", str(args.chunks)]
+    me = [sys.executable, "-m", "bench.chunks", "--chunks", str(args.chunks)]
     rows = {}
     for mode in ("single", "chunked"):
         out = work / mode

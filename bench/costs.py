@@ -14,7 +14,7 @@ the one ``generate`` runs:
 Each row is the least CPU of ``--repeat`` runs (default 3): the CPU time of one command on a
 shared machine varies by 10-20 % between runs.
 
-    .venv/bin/python bench/costs.py [--minutes 2] [--cores 2] [--repeat 3]
+    .venv/bin/python -m bench.costs [--minutes 2] [--cores 2] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -26,13 +26,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH.parent))
-
-from bench.canonical import add_options, fastest, prepare  # noqa: E402
-from mixdown.planning.plan import Plan, Render  # noqa: E402
-from mixdown.render.command import build_command  # noqa: E402
-from mixdown.settings import Settings  # noqa: E402
+from bench.canonical import add_options, fastest, prepare
+from mixdown.planning.plan import Plan, Render
+from mixdown.render.command import build_command
+from mixdown.settings import Settings
 
 NULL_VIDEO = ["-c:v", "wrapped_avframe", "-f", "null", "-"]
 NULL_AUDIO = ["-c:a", "pcm_f32le", "-f", "null", "-"]

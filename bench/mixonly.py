@@ -5,7 +5,7 @@ every segment, plan, build the render's ffmpeg command, run it, move the file in
 for the plan's mix render only, through Mixdown's own modules. ``MIXDOWN_PRESET`` and
 ``MIXDOWN_CRF`` apply as they do for ``mixdown generate``.
 
-    python bench/mixonly.py MANIFEST --out DIR
+    python -m bench.mixonly MANIFEST --out DIR
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 from mixdown.domain.parameters import GenerationParams
-from mixdown.generation import plan_generation, probe_recording
+from mixdown.generation import probe_recording
 from mixdown.planning.manifest import load_manifest
+from mixdown.planning.planner import plan_generation
 from mixdown.render.command import build_command
 from mixdown.render.runner import run_ffmpeg
 from mixdown.render.source import MediaSource

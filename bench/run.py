@@ -1,7 +1,9 @@
 """Mixdown's speed, memory and quality against ffmpeg baselines, measured in one run.
 
-    .venv/bin/python bench/run.py [--class canonical|dynamic|all] [--minutes 10 60]
+    .venv/bin/python -m bench.run [--class canonical|dynamic|all] [--minutes 10 60]
                                   [--repeat N] [--only floor,baseline,mixdown,mixdown-mix,ssim]
+
+Run it from the repository root (``bench`` is a package there).
 
 See bench/README.md for what each row means and the targets.
 """
@@ -20,37 +22,58 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import av
+
+from bench import commands
+from bench.inputs import ClassInputs, ensure_inputs, ffmpeg_version
+from bench.measure import UNCLEAN_SHARE, Sample, machine, run_measured
+from bench.scenario import KINDS, ClassKind, Scenario, make_scenario
+from mixdown.generation import plan_from_manifest
+from mixdown.render.command import build_command
+from mixdown.settings import Encoding, Settings
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
-import av  # noqa: E402
-
-from bench import commands  # noqa: E402
-from bench.inputs import ClassInputs, ensure_inputs, ffmpeg_version  # noqa: E402
-from bench.measure import UNCLEAN_SHARE, Sample, machine, run_measured  # noqa: E402
-from bench.scenario import KINDS, ClassKind, Scenario, make_scenario  # noqa: E402
-from mixdown.generation import plan_from_manifest  # noqa: E402
-from mixdown.render.command import build_command  # noqa: E402
-from mixdown.settings import Encoding, Settings  # noqa: E402
-
-ROWS = ("floor", "floor-strict", "baseline", "mixdown", "mixdown-mix", "ssim", "renders")
 #: Rows whose mix is compared with the reference (the floors' mixes are not the same picture).
 QUALITY_ROWS = ("baseline", "mixdown", "mixdown-mix")
 DEFAULT_ROWS = ("floor", "baseline", "mixdown", "mixdown-mix", "ssim")
 DEFAULT_MINUTES = (10.0, 60.0)
-#: Targets (issue 4), checked on the numbers of one run.
-TARGET_VS_BASELINE = 1.0
-TARGET_VS_FLOOR = 1.25
-TARGET_RTF = 10.0
-TARGET_RSS_MB = 500.0
-TARGET_SSIM = 0.97
-#: "The same" peak RSS for the 10- and 60-minute class: within this factor.
-RSS_FLAT = 1.10
 SETTINGS_ENV = ("MIXDOWN_PRESET", "MIXDOWN_CRF")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A check's pass mark: ``value <= limit`` or ``value >= limit``, and how it prints."""
+
+    op: Literal["<=", ">="]
+    limit: float
+    #: Decimals shown; None: as short as possible (``:g``).
+    digits: int | None = 2
+    unit: str = ""
+
+    @property
+    def text(self) -> str:
+        shown = f"{self.limit:g}" if self.digits is None else f"{self.limit:.{self.digits}f}"
+        return f"{self.op} {shown}{self.unit}"
+
+    def passes(self, value: float | None) -> bool | None:
+        if value is None:
+            return None
+        return value <= self.limit if self.op == "<=" else value >= self.limit
+
+
+#: Targets (issue 4), checked on the numbers of one run (bench/README.md, "Targets").
+TARGET_VS_BASELINE = Target("<=", 1.0)  # mixdown all outputs / baseline, wall
+TARGET_VS_FLOOR = Target("<=", 1.25)  # mixdown all outputs / floor, wall
+TARGET_RTF = Target(">=", 10.0, digits=None, unit="x")  # canonical class only
+TARGET_RSS_MB = Target("<=", 500.0, digits=None)
+TARGET_SSIM = Target(">=", 0.97)  # the mix against the medium reference
+TARGET_BITRATE = Target("<=", 1.0)  # the mix's video bitrate / the baseline's
+#: "The same" peak RSS for the 10- and 60-minute class: within this factor.
+RSS_FLAT = Target("<=", 1.10)
 
 
 @dataclass
@@ -171,51 +194,36 @@ class Bench:
     # -- rows -------------------------------------------------------------------------------
 
     def run_case(self, case: Case) -> None:
-        sc, folder = case.scenario, case.inputs.folder
-        work = case.work
-        if "floor" in self.only:
-            out = work / "floor"
-            argv = commands.floor_argv(self.ffmpeg, sc, folder, out, self.encoding)
-            row = self.measure(case, "floor", argv, out)
-            row.mix = out / "mix.mp4"
-            case.rows["floor"] = row
-        if "floor-strict" in self.only:
-            out = work / "floor-strict"
-            argv = commands.floor_argv(self.ffmpeg, sc, folder, out, self.encoding, tiles=False)
-            row = self.measure(case, "floor-strict", argv, out)
-            row.mix = out / "mix.mp4"
-            case.rows["floor-strict"] = row
-        if "baseline" in self.only:
-            out = work / "baseline"
-            argv = commands.baseline_argv(self.ffmpeg, sc, folder, out / "mix.mp4")
-            row = self.measure(case, "baseline", argv, out)
-            row.mix = out / "mix.mp4"
-            row.extra["argv"] = argv
-            case.rows["baseline"] = row
-        if "mixdown" in self.only:
-            out = work / "mixdown"
-            argv = [sys.executable, "-m", "mixdown.cli", "generate", str(case.inputs.manifest)]
-            row = self.measure(case, "mixdown", [*argv, "--out", str(out)], out)
-            row.mix = _find_mix(out)
-            row.extra["outputs"] = _result_outputs(out)
-            case.rows["mixdown"] = row
-        if "mixdown-mix" in self.only:
-            case.rows["mixdown-mix"] = self.mix_only(case, "mixdown-mix", self.env)
-        if "ssim" in self.only:
-            self.quality(case)
-        if "renders" in self.only:
-            self.renders(case)
+        for name in ROWS:  # in this order, whatever the order of --only
+            if name not in self.only:
+                continue
+            if name == "ssim":
+                self.quality(case)
+            elif name == "renders":
+                self.renders(case)
+            else:
+                case.rows[name] = self.run_row(case, name, COMMAND_ROWS[name])
         for row in case.rows.values():
             if row.mix is not None and row.mix.is_file():
                 row.media = media_info(row.mix)
 
-    def mix_only(
-        self, case: Case, name: str, env: Mapping[str, str], attempts: int | None = None
+    def run_row(
+        self,
+        case: Case,
+        name: str,
+        spec: CommandRow,
+        env: Mapping[str, str] | None = None,
+        attempts: int | None = None,
     ) -> Row:
+        """Measure ``spec``'s command into its own folder ``<work>/<name>``."""
         out = case.work / name
-        argv = [sys.executable, str(BENCH / "mixonly.py"), str(case.inputs.manifest)]
-        row = self.measure(case, name, [*argv, "--out", str(out)], out, env, attempts)
-        row.mix = _find_mix(out)
+        argv = spec.argv(self, case, out)
+        row = self.measure(case, name, argv, out, env, attempts)
+        row.mix = spec.mix(out)
+        if spec.keep_argv:
+            row.extra["argv"] = argv
+        if spec.outputs:
+            row.extra["outputs"] = _result_outputs(out)
         return row
 
     def quality(self, case: Case) -> None:
@@ -224,9 +232,10 @@ class Bench:
             (r for k in ("mixdown", "mixdown-mix") if (r := case.rows.get(k)) and r.mix), None
         )
         if mine is None:
-            mine = self.mix_only(case, "mixdown-mix", self.env, attempts=1)
+            mine = self.run_row(case, "mixdown-mix", MIX_ONLY, attempts=1)
             case.rows["mixdown-mix"] = mine
-        ref = self.mix_only(case, "reference", {**self.env, "MIXDOWN_PRESET": "medium"}, 1)
+        medium = {**self.env, "MIXDOWN_PRESET": "medium"}
+        ref = self.run_row(case, "reference", MIX_ONLY, medium, attempts=1)
         case.rows["reference"] = ref
         if ref.mix is None:
             print("  no reference mix: SSIM skipped")
@@ -251,8 +260,8 @@ class Bench:
         for render in plan.renders:
             first = render.outputs[0]
             if first.splice:
-                script = str(BENCH / "spliceone.py")
-                argv = [sys.executable, script, str(case.inputs.manifest), first.name]
+                manifest = str(case.inputs.manifest)
+                argv = [sys.executable, "-m", "bench.spliceone", manifest, first.name]
                 argv += ["--out", str(out)]
                 name = f"splice {first.name}"
             else:
@@ -319,6 +328,63 @@ def ssim(ffmpeg: str, distorted: Path, reference: Path) -> tuple[float | None, f
             value = line.split("All:", 1)[1].split()[0]
             return float(value), seconds
     return None, seconds
+
+
+# -- the rows -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommandRow:
+    """A row that runs one command into its own, emptied folder ``out``."""
+
+    #: The command, given the bench, the class and ``out``.
+    argv: Callable[[Bench, Case, Path], list[str]]
+    #: Where the command's mix lands in ``out``.
+    mix: Callable[[Path], Path | None]
+    #: Record the command in the results.
+    keep_argv: bool = False
+    #: Record the outputs ``result.json`` lists (``mixdown generate``).
+    outputs: bool = False
+
+
+def _mix_mp4(out: Path) -> Path:
+    return out / "mix.mp4"
+
+
+def _floor(bench: Bench, case: Case, out: Path) -> list[str]:
+    return commands.floor_argv(bench.ffmpeg, case.scenario, case.inputs.folder, out, bench.encoding)
+
+
+def _floor_strict(bench: Bench, case: Case, out: Path) -> list[str]:
+    sc, folder = case.scenario, case.inputs.folder
+    return commands.floor_argv(bench.ffmpeg, sc, folder, out, bench.encoding, tiles=False)
+
+
+def _baseline(bench: Bench, case: Case, out: Path) -> list[str]:
+    return commands.baseline_argv(bench.ffmpeg, case.scenario, case.inputs.folder, _mix_mp4(out))
+
+
+def _generate(bench: Bench, case: Case, out: Path) -> list[str]:
+    argv = [sys.executable, "-m", "mixdown.cli", "generate", str(case.inputs.manifest)]
+    return [*argv, "--out", str(out)]
+
+
+def _mix_only(bench: Bench, case: Case, out: Path) -> list[str]:
+    return [sys.executable, "-m", "bench.mixonly", str(case.inputs.manifest), "--out", str(out)]
+
+
+#: The rows that run one command each, in the order they run.
+COMMAND_ROWS: dict[str, CommandRow] = {
+    "floor": CommandRow(_floor, _mix_mp4),
+    "floor-strict": CommandRow(_floor_strict, _mix_mp4),
+    "baseline": CommandRow(_baseline, _mix_mp4, keep_argv=True),
+    "mixdown": CommandRow(_generate, _find_mix, outputs=True),
+    "mixdown-mix": CommandRow(_mix_only, _find_mix),
+}
+#: Mixdown's mix alone; with MIXDOWN_PRESET=medium it is the SSIM reference.
+MIX_ONLY = COMMAND_ROWS["mixdown-mix"]
+#: Every row, in the order they run: then SSIM against the reference, then the renders.
+ROWS = (*COMMAND_ROWS, "ssim", "renders")
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -400,41 +466,29 @@ def checks(case: Case) -> list[Check]:
         ra, rb = rows.get(a), rows.get(b)
         return ra.wall() / rb.wall() if ra and rb and ra.ok and rb.ok else None
 
-    def judge(value: float | None, ok: Callable[[float], bool]) -> bool | None:
-        return None if value is None else ok(value)
+    def check(what: str, value: float | None, target: Target) -> None:
+        out.append(Check(what, value, target.text, target.passes(value)))
 
-    r = ratio("mixdown", "baseline")
-    out.append(Check("mixdown all / baseline (wall)", r, "<= 1.00", judge(r, lambda v: v <= 1)))
-    r = ratio("mixdown", "floor")
-    out.append(Check("mixdown all / floor (wall)", r, "<= 1.25", judge(r, lambda v: v <= 1.25)))
-    r = ratio("mixdown-mix", "baseline")
-    out.append(Check("mixdown mix / baseline (wall)", r, "info", None))
+    def info(what: str, value: float | None) -> None:
+        out.append(Check(what, value, "info", None))
+
+    check("mixdown all / baseline (wall)", ratio("mixdown", "baseline"), TARGET_VS_BASELINE)
+    check("mixdown all / floor (wall)", ratio("mixdown", "floor"), TARGET_VS_FLOOR)
+    info("mixdown mix / baseline (wall)", ratio("mixdown-mix", "baseline"))
     md = rows.get("mixdown")
     rtf = case.media_s / md.wall() if md and md.ok else None
-    target_rtf = case.scenario.kind == "canonical"
-    out.append(
-        Check(
-            "mixdown all, real-time factor",
-            rtf,
-            ">= 10x" if target_rtf else "info",
-            judge(rtf, lambda v: v >= TARGET_RTF) if target_rtf else None,
-        )
-    )
-    rss = md.rss() if md and md.ok else None
-    out.append(Check("mixdown all, peak RSS MB", rss, "<= 500", judge(rss, lambda v: v <= 500)))
+    if case.scenario.kind == "canonical":  # the target is stated for the canonical class
+        check("mixdown all, real-time factor", rtf, TARGET_RTF)
+    else:
+        info("mixdown all, real-time factor", rtf)
+    check("mixdown all, peak RSS MB", md.rss() if md and md.ok else None, TARGET_RSS_MB)
     mine = rows.get("mixdown") or rows.get("mixdown-mix")
-    score = mine.extra.get("ssim") if mine else None
-    out.append(Check("mixdown mix SSIM vs medium", score, ">= 0.97", judge(score, _ssim_ok)))
+    check("mixdown mix SSIM vs medium", mine.extra.get("ssim") if mine else None, TARGET_SSIM)
     base = rows.get("baseline")
     mk = mine.media.get("video_kbps") if mine else None
     bk = base.media.get("video_kbps") if base else None
-    rate = mk / bk if mk and bk else None
-    out.append(Check("mix bitrate / baseline's", rate, "<= 1.00", judge(rate, lambda v: v <= 1)))
+    check("mix bitrate / baseline's", mk / bk if mk and bk else None, TARGET_BITRATE)
     return out
-
-
-def _ssim_ok(v: float) -> bool:
-    return v >= TARGET_SSIM
 
 
 def flat_memory(cases: list[Case]) -> list[Check]:
@@ -454,8 +508,8 @@ def flat_memory(cases: list[Case]) -> list[Check]:
             Check(
                 f"{kind}: RSS {long_m:g} min / {short_m:g} min",
                 ratio,
-                f"<= {RSS_FLAT:.2f}",
-                ratio <= RSS_FLAT,
+                RSS_FLAT.text,
+                RSS_FLAT.passes(ratio),
             )
         )
     return out

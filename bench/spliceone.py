@@ -4,7 +4,7 @@ What ``mixdown generate`` does for an output its plan marks ``splice``: copy the
 GOPs, encode cuts and fillers. Exits 3 when the sources do not allow a splice (generate
 would then encode the output the ordinary way).
 
-    python bench/spliceone.py MANIFEST OUTPUT_NAME --out DIR
+    python -m bench.spliceone MANIFEST OUTPUT_NAME --out DIR
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from mixdown.domain.geometry import Rect
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.timing import Span
 from mixdown.errors import RenderError
-from mixdown.generation import plan_generation, probe_recording
+from mixdown.generation import probe_recording
 from mixdown.planning.chunking import chunk_render
 from mixdown.planning.manifest import load_manifest
 from mixdown.planning.plan import (
@@ -47,6 +47,7 @@ from mixdown.planning.plan import (
     Render,
     VideoPlan,
 )
+from mixdown.planning.planner import plan_generation
 from mixdown.render.assembly import check_parameter_sets, render_chunked
 from mixdown.render.command import build_command
 from mixdown.render.runner import run_ffmpeg

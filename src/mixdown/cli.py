@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import sys
@@ -40,24 +41,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mixdown", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="mixdown",
+        description="Turn the raw recording of an online class into finished videos: one "
+        "per stream with the gaps filled, a mixed video in a layout, mp3 files. Locally "
+        "(generate, demo) or as a service speaking Tencent Cloud's TIW API (serve, apps).",
+    )
+    parser.add_argument("--version", action="version", version=f"mixdown {_version()}")
     sub = parser.add_subparsers(metavar="COMMAND")
-    gen = sub.add_parser("generate", help="generate videos from a recording manifest")
+    gen = sub.add_parser(
+        "generate",
+        help="generate videos from a recording manifest",
+        description="Generate every output of one recording into --out, with result.json "
+        "(TIW's result plus the generation report).",
+    )
     gen.add_argument("manifest", type=Path)
     gen.add_argument("--params", type=Path, help="CreateVideoGenerationTask fields (JSON)")
     gen.add_argument("--out", type=Path, help="output folder (required unless --plan-only)")
     gen.add_argument("--plan-only", action="store_true", help="print the render plan and stop")
     gen.set_defaults(func=_generate)
     demo = sub.add_parser("demo", help="synthesise a short class and generate from it")
-    demo.add_argument("--out", type=Path, default=Path("mixdown-demo"))
+    demo.add_argument(
+        "--out", type=Path, default=Path("mixdown-demo"), help="folder (default: mixdown-demo)"
+    )
     demo.set_defaults(func=_demo)
     _service_commands(sub)
     return parser
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("mixdown")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree
+        return "unknown"
+
+
 def _service_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     try:
-        from mixdown.api.commands import add_commands
+        from mixdown.service.commands import add_commands
     except ImportError:
         return
     add_commands(sub)

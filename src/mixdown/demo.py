@@ -16,13 +16,13 @@ outputs. The inputs and ``manifest.json`` go to ``OUT/inputs``, the generated vi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mixdown.errors import InternalError
 from mixdown.generation import generate_from_manifest
+from mixdown.render.progress import Progress
 from mixdown.settings import Settings
 from mixdown.synth import ClipSpec, make_clip, run_ffmpeg
 
@@ -37,8 +37,6 @@ FONT_FILES = (
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
     "/System/Library/Fonts/Supplemental/Arial.ttf",
 )
-
-Progress = Callable[[float], None]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 #: A value of the wrong JSON type, wherever it arrives (API body, manifest, parameters file).
 TYPE_UNMATCHED = "InvalidParameter.BodyParameterTypeUnmatched"
+#: A recording or generation failed for a reason of ours (TIW's own code for it).
+RECORD_FAILED = "FailedOperation.Record"
 
 
 class MixdownError(Exception):
@@ -57,8 +59,14 @@ class MediaError(MixdownError):
 class RenderError(MixdownError):
     """ffmpeg failed on input that looked valid."""
 
-    code = "FailedOperation.Record"
+    code = RECORD_FAILED
     user_error = False
+
+
+class TaskConcurrencyExceeded(MixdownError):
+    """The app already has as many unfinished generation tasks as its limit allows."""
+
+    code = "LimitExceeded.TaskConcurrency"
 
 
 class Cancelled(MixdownError):

@@ -8,7 +8,7 @@ import os
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +24,7 @@ from mixdown.errors import InvalidParameter, MediaError
 from mixdown.planning.manifest import load_manifest, with_resolved_image
 from mixdown.planning.params import PARAM_KEYS, parse_params
 from mixdown.planning.plan import OutputPlan, Plan, Render
-from mixdown.planning.planner import build_plan
+from mixdown.planning.planner import plan_generation
 from mixdown.planning.reader import Reader
 from mixdown.planning.reporting import DecoderMessages, OutputFacts, build_report
 from mixdown.planning.timeline import OmittedDuration
@@ -32,12 +32,12 @@ from mixdown.render.command import build_command, temp_path
 from mixdown.render.lanes import Job, Weighted, run_in_lanes
 from mixdown.render.measurement import measure
 from mixdown.render.probe import probe_media
+from mixdown.render.progress import Progress, render_weight
 from mixdown.render.runner import Log, run_ffmpeg
 from mixdown.render.source import MediaSource
 from mixdown.render.splice import SpliceUnavailable, splice
 from mixdown.settings import Settings
 
-Progress = Callable[[float], None]
 _log = logging.getLogger(__name__)
 #: CreateVideoGenerationTask fields a params file may carry besides the four objects.
 _TASK_KEYS = ("OnlineRecordTaskId", "SdkAppId", "ExtraData")
@@ -120,19 +120,6 @@ def probe_recording(
             src.close()
 
 
-def plan_generation(
-    recording: Recording,
-    params: GenerationParams,
-    probes: Mapping[str, MediaInfo],
-    settings: Settings,
-    filler_image: str = "",
-) -> Plan:
-    plan = build_plan(recording, params, probes, filler_image)
-    if plan.total_time > settings.max_duration_ms:
-        raise InvalidParameter(f"recording is longer than the {settings.max_duration_ms} ms cap")
-    return plan
-
-
 def generate(
     recording: Recording,
     params: GenerationParams,
@@ -197,7 +184,7 @@ def _execute(
 
         return run
 
-    jobs = [Weighted(job(i, r), _weight(r)) for i, r in enumerate(plan.renders)]
+    jobs = [Weighted(job(i, r), render_weight(r)) for i, r in enumerate(plan.renders)]
     try:
         run_in_lanes(jobs, settings.render_lanes, progress, cancel)
     except BaseException:
@@ -288,19 +275,6 @@ def _spliced(
         _log.info("encoding %s instead of splicing: %s", output.name, why)
         return False
     return True
-
-
-def _weight(render: Render) -> float:
-    """Relative cost: encoded pixels per second (audio counts as a small picture; a
-    splice or remux mostly copies, so it counts as a little audio)."""
-    pixels = sum(_pixels(o) for o in render.outputs)
-    return float(render.duration) * pixels
-
-
-def _pixels(output: OutputPlan) -> int:
-    if output.copy is not None or output.splice:
-        return 20_000
-    return output.video.width * output.video.height if output.video else 50_000
 
 
 def _video_info(output: OutputPlan, path: Path, measured: Measured) -> VideoInfo:

@@ -26,9 +26,9 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tiw.v20190919 import tiw_client
 
 from mixdown.api.app import create_app as create_http_app
-from mixdown.api.config import ServiceConfig
-from mixdown.api.service import Service
 from mixdown.jobs.engine import Engine
+from mixdown.service.config import ServiceConfig
+from mixdown.service.node import Service
 from mixdown.settings import Settings
 from mixdown.store.apps import create_app
 

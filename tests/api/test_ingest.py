@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mixdown.api.faults import ApiError
-from mixdown.api.ingest import UrlPolicy
+from mixdown.service.url_policy import UrlPolicy
 
 
 def public(_host: str) -> list[str]:

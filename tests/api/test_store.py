@@ -12,8 +12,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from mixdown.api.service import lock_data_dir, open_database
 from mixdown.errors import MixdownError
+from mixdown.service.data_folder import lock_data_dir, open_database
 from mixdown.store.apps import create_app, find_app, list_apps
 from mixdown.store.database import Database
 from mixdown.store.models import Base, GenerationTask

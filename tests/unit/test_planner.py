@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -16,7 +17,7 @@ from mixdown.domain.recording import Recording, Segment, Stream
 from mixdown.domain.timing import Span
 from mixdown.errors import MediaError
 from mixdown.planning.plan import Clip, OutputPlan, Plan
-from mixdown.planning.planner import build_plan
+from mixdown.planning.planner import build_plan, recording_stop
 
 from .recordings import T0, media, recording
 
@@ -260,3 +261,16 @@ def test_a_per_stream_video_that_is_one_whole_mp4_ready_segment_is_remuxed(
     assert mp3.copy is None
     if copied:
         assert [len(r.outputs) for r in plan.renders] == [1, 1]  # the remux runs on its own
+
+
+def test_a_recording_without_a_stop_ends_with_its_last_media_main_or_small() -> None:
+    rec = recording({"cam": [("a.mp4", 0)]}, stop=None)
+    small = replace(rec.streams[0], small_segments=(Segment("s.mp4", T0 + 1000),))
+    rec = replace(rec, streams=(small,))
+    probes = {"a.mp4": media(5000), "s.mp4": media(6000)}
+    # One rule for DescribeOnlineRecord's TotalTime and for the generation's timeline.
+    assert recording_stop(rec, probes) == T0 + 7000
+    assert build_plan(rec, GenerationParams(), probes).total_time == 7000
+    assert recording_stop(replace(rec, stop_ms=T0 + 3000), probes) == T0 + 3000
+    late = replace(rec, start_ms=T0 + 10_000)  # every file ends before the start
+    assert recording_stop(late, probes) is None

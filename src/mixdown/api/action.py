@@ -4,22 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from mixdown.api.ingest import UrlPolicy
 from mixdown.api.schema import Shape
 from mixdown.settings import Settings
 from mixdown.store.database import Database
 from mixdown.store.models import App
 
 
+class UrlChecks(Protocol):
+    """Which URLs handlers may accept (``mixdown.service.url_policy.UrlPolicy``); each
+    check raises ApiError naming the refused field."""
+
+    def manifest(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A copy of an import manifest with every media URL checked and resolved."""
+        ...
+
+    def params(self, data: dict[str, Any]) -> None:
+        """Check and resolve the filler image of ``Concat`` in place."""
+        ...
+
+    def callback_url(self, url: str) -> None:
+        """Refuse a malformed or private callback URL."""
+        ...
+
+
 @dataclass(frozen=True)
 class Services:
     """What handlers reach beyond the store; built once by the service."""
 
-    policy: UrlPolicy
+    policy: UrlChecks
     settings: Settings
     #: Base of output download URLs.
     base_url: str

@@ -4,9 +4,11 @@ output files at ``/files/<token>/<name>``."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -17,8 +19,10 @@ from starlette.routing import Route
 from mixdown.api import faults
 from mixdown.api.envelope import CONTENT_TYPE, error_of, failure, new_request_id, success
 from mixdown.api.faults import ApiError
-from mixdown.api.service import Service
+from mixdown.api.gateway import Gateway
 from mixdown.api.wire import read_call
+from mixdown.storage.local import LocalStorage
+from mixdown.store.database import Database
 from mixdown.store.tasks import is_committed
 
 _log = logging.getLogger("mixdown.api")
@@ -26,7 +30,32 @@ _MEDIA_TYPES = {".mp4": "video/mp4", ".mp3": "audio/mpeg", ".json": "application
 _MAX_QUERY = 32 * 1024
 
 
-def create_app(service: Service, *, manage: bool = True) -> Starlette:
+class Limits(Protocol):
+    """The request limits the app enforces (``ServiceConfig``)."""
+
+    @property
+    def max_body_bytes(self) -> int: ...
+
+
+class Backend(Protocol):
+    """What the app serves (``mixdown.service.node.Service``): the gateway, committed
+    output files, readiness, and a start/stop the lifespan may run."""
+
+    @property
+    def config(self) -> Limits: ...
+    @property
+    def gateway(self) -> Gateway: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def storage(self) -> LocalStorage: ...
+    @property
+    def ready(self) -> threading.Event: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def create_app(service: Backend, *, manage: bool = True) -> Starlette:
     """The app; with ``manage`` its lifespan starts and stops ``service``."""
 
     async def api(request: Request) -> Response:
@@ -104,7 +133,7 @@ def create_app(service: Service, *, manage: bool = True) -> Starlette:
 _ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
-def _committed(service: Service, token: str) -> bool:
+def _committed(service: Backend, token: str) -> bool:
     with service.db.transaction() as session:
         return is_committed(session, token)
 

@@ -11,10 +11,10 @@ from mixdown.api.action import Action, ActionContext, Services
 from mixdown.api.faults import ApiError
 from mixdown.api.fields import APP_TASK, GENERATION_PARAMS
 from mixdown.api.schema import integer, string
-from mixdown.domain.media import MediaInfo
-from mixdown.generation import plan_generation
+from mixdown.domain.media import probes_from_json
 from mixdown.planning.manifest import parse_manifest
 from mixdown.planning.params import PARAM_KEYS, params_to_tiw, parse_params
+from mixdown.planning.planner import plan_generation
 from mixdown.store.database import Database
 from mixdown.store.models import FINISHED, QUEUED, GenerationTask, Recording
 from mixdown.store.recordings import get_recording, recording_by_id
@@ -40,7 +40,7 @@ def prepare_create(
     own = {k: params[k] for k in PARAM_KEYS if k in params}
     services.policy.params(own)
     recording = parse_manifest(manifest, base_dir=None)
-    probes = {url: MediaInfo.from_json(info) for url, info in probes_json.items()}
+    probes = probes_from_json(probes_json)
     plan_generation(recording, parse_params(own), probes, services.settings)
 
 

@@ -80,3 +80,8 @@ def _video_from_json(data: dict[str, Any]) -> VideoTrack:
     # JSON has lists where the frozen dataclass keeps tuples (hashable, comparable).
     sizes = tuple((int(t), int(w), int(h)) for t, w, h in data.get("sizes", ()))
     return VideoTrack(**{**data, "sizes": sizes})
+
+
+def probes_from_json(data: dict[str, Any] | None) -> dict[str, MediaInfo]:
+    """A recording's stored probes (``{url: MediaInfo.to_json()}``) as MediaInfo."""
+    return {url: MediaInfo.from_json(info) for url, info in (data or {}).items()}

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
 
 from mixdown.domain.parameters import GenerationParams
 
 WHITEBOARD_PREFIX = "tic_record_user"
 SCREEN_PREFIX = "tic_substream"
+
+
+class VideoType(IntEnum):
+    """TIW's ``VideoType`` of an output."""
+
+    CAMERA = 0
+    SCREEN = 1
+    WHITEBOARD = 2
+    MIX = 3
+    AUDIO = 4
 
 
 class StreamKind(Enum):
@@ -17,9 +27,9 @@ class StreamKind(Enum):
     CAMERA = "camera"
 
     @property
-    def video_type(self) -> int:
+    def video_type(self) -> VideoType:
         """TIW VideoType of this kind's per-stream outputs."""
-        return {StreamKind.CAMERA: 0, StreamKind.SCREEN: 1, StreamKind.WHITEBOARD: 2}[self]
+        return VideoType[self.name]
 
 
 def stream_kind(stream_id: str) -> StreamKind:

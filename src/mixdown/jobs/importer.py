@@ -7,11 +7,10 @@ import logging
 from typing import Any
 
 from mixdown.callbacks import events
-from mixdown.domain.media import MediaInfo
-from mixdown.domain.recording import Recording
-from mixdown.errors import MixdownError
+from mixdown.errors import RECORD_FAILED, MixdownError
 from mixdown.jobs.context import JobContext
 from mixdown.planning.manifest import parse_manifest
+from mixdown.planning.planner import recording_stop
 from mixdown.store import deliveries
 from mixdown.store.models import FINISHED, RECORD
 from mixdown.store.recordings import finish_recording, recording_by_id
@@ -38,12 +37,14 @@ class ImportJob:
             recording = parse_manifest(manifest, base_dir=None)
             found = ctx.engine.probe(recording)
             probes = {url: info.to_json() for url, info in found.items()}
-            stop_ms = recording.stop_ms or _media_end(recording.start_ms, recording, found)
+            # No media after the start: the recording has no length (TotalTime 0), and a
+            # generation from it is refused with the reason.
+            stop_ms = recording_stop(recording, found) or recording.start_ms
         except MixdownError as exc:
             error = (exc.code, exc.message)
         except Exception:
             _log.exception("probing crashed", extra={"task_id": recording_id})
-            error = ("FailedOperation.Record", "probing the recording's media failed unexpectedly")
+            error = (RECORD_FAILED, "probing the recording's media failed unexpectedly")
         with ctx.db.transaction() as s:
             row = recording_by_id(s, recording_id)
             if row is None or row.status == FINISHED:
@@ -62,13 +63,3 @@ class ImportJob:
         _log.info(
             "recording imported", extra={"task_id": recording_id, "code": error[0] if error else ""}
         )
-
-
-def _media_end(start_ms: int, recording: Recording, probes: dict[str, MediaInfo]) -> int:
-    """The stop time a manifest without RecordStopTimeMs gets: the end of the last media."""
-    ends = [
-        seg.start_ms + probes[seg.url].duration_ms
-        for seg in recording.all_segments()
-        if seg.url in probes
-    ]
-    return max([start_ms, *ends])

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from mixdown.callbacks import events
-from mixdown.domain.media import MediaInfo
+from mixdown.domain.media import probes_from_json
 from mixdown.domain.report import REPORT_KEY
-from mixdown.errors import Cancelled, MixdownError
+from mixdown.errors import RECORD_FAILED, Cancelled, MixdownError
 from mixdown.jobs.context import JobContext
 from mixdown.planning.manifest import parse_manifest
 from mixdown.planning.params import parse_params
@@ -28,7 +28,6 @@ from mixdown.store.recordings import recording_by_id
 from mixdown.store.shapes import video_infos
 
 _log = logging.getLogger("mixdown.jobs")
-RECORD_FAILED = "FailedOperation.Record"
 _PROGRESS_EVERY_S = 0.5
 
 
@@ -95,7 +94,7 @@ class GenerationJob:
         try:
             recording = parse_manifest(manifest, base_dir=None)
             params = parse_params(params_json)
-            probes = {url: MediaInfo.from_json(info) for url, info in (probes_json or {}).items()}
+            probes = probes_from_json(probes_json)
             raw = ctx.engine.generate(
                 recording,
                 params,

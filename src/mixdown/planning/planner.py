@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from mixdown.domain.geometry import Rect, even
 from mixdown.domain.media import AudioTrack, MediaInfo, VideoTrack
 from mixdown.domain.parameters import GenerationParams, Whiteboard
-from mixdown.domain.recording import Recording, Segment, Stream, StreamKind
+from mixdown.domain.recording import Recording, Segment, Stream, StreamKind, VideoType
 from mixdown.domain.timing import Span, merge
-from mixdown.errors import MediaError, RecordParameterError
+from mixdown.errors import InvalidParameter, MediaError, RecordParameterError
 from mixdown.planning.control import select
 from mixdown.planning.layout import layout_for
 from mixdown.planning.plan import (
@@ -28,6 +28,7 @@ from mixdown.planning.plan import (
 from mixdown.planning.seating import seat, seating_notices
 from mixdown.planning.timeline import Mapped, Timeline
 from mixdown.planning.tracks import owned_spans, pairs, parts
+from mixdown.settings import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 #: Containers whose seeks land on keyframes (MPEG-TS seeks land on any packet).
@@ -133,22 +134,41 @@ def build_plan(
     )
 
 
+def plan_generation(
+    recording: Recording,
+    params: GenerationParams,
+    probes: Mapping[str, MediaInfo],
+    settings: Settings,
+    filler_image: str = "",
+) -> Plan:
+    """``build_plan`` within the duration cap: what a generation renders, and what
+    CreateVideoGenerationTask checks before it queues the task."""
+    plan = build_plan(recording, params, probes, filler_image)
+    if plan.total_time > settings.max_duration_ms:
+        raise InvalidParameter(f"recording is longer than the {settings.max_duration_ms} ms cap")
+    return plan
+
+
 def _check_probes(recording: Recording, probes: Mapping[str, MediaInfo]) -> None:
     for seg in recording.all_segments():
         if seg.url not in probes:
             raise MediaError(f"{seg.url}: not probed")
 
 
-def _stop(recording: Recording, probes: Mapping[str, MediaInfo]) -> int:
+def recording_stop(recording: Recording, probes: Mapping[str, MediaInfo]) -> int | None:
+    """Where the recording ends: its RecordStopTimeMs, else the end of its last media (main
+    or small segments), None when no media ends after the start. The one rule for the
+    generation's timeline and for DescribeOnlineRecord's TotalTime."""
     if recording.stop_ms is not None:
         return recording.stop_ms
-    ends = [
-        seg.start_ms + probes[seg.url].duration_ms
-        for stream in recording.streams
-        for seg in stream.segments
-    ]
+    ends = [seg.start_ms + probes[seg.url].duration_ms for seg in recording.all_segments()]
     stop = max(ends, default=recording.start_ms)
-    if stop <= recording.start_ms:
+    return stop if stop > recording.start_ms else None
+
+
+def _stop(recording: Recording, probes: Mapping[str, MediaInfo]) -> int:
+    stop = recording_stop(recording, probes)
+    if stop is None:
         raise RecordParameterError("RecordStopTimeMs: absent and no media ends after the start")
     return stop
 
@@ -281,7 +301,7 @@ def _mix_render(
     output = OutputPlan(
         name=f"mix_{recording.room_id}_{layout.suffix}.mp4",
         format="mp4",
-        video_type=3,
+        video_type=VideoType.MIX,
         user_id=f"tic_mixstream_{recording.room_id}_{layout.suffix}",
         play_time=0,
         duration=total,
@@ -338,27 +358,27 @@ def _stream_render(
     if video is not None or audio is not None:
         outputs.append(
             OutputPlan(
-                _unique(f"{label}_{start}.mp4", names),
-                "mp4",
-                kind.video_type,
-                stream.user_id,
-                start,
-                end - start,
-                video,
-                audio,
+                name=_unique(f"{label}_{start}.mp4", names),
+                format="mp4",
+                video_type=kind.video_type,
+                user_id=stream.user_id,
+                play_time=start,
+                duration=end - start,
+                video=video,
+                audio=audio,
             )
         )
     if audio_file and audio is not None:
         outputs.append(
             OutputPlan(
-                _unique(f"audio_{label}_{start}.mp3", names),
-                "mp3",
-                4,
-                stream.user_id,
-                start,
-                end - start,
-                None,
-                audio,
+                name=_unique(f"audio_{label}_{start}.mp3", names),
+                format="mp3",
+                video_type=VideoType.AUDIO,
+                user_id=stream.user_id,
+                play_time=start,
+                duration=end - start,
+                video=None,
+                audio=audio,
             )
         )
     return Render(tuple(outputs), end - start)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mixdown.domain.media import HEADER_SLACK_MS, MediaInfo
-from mixdown.domain.recording import Recording
+from mixdown.domain.recording import Recording, VideoType
 from mixdown.domain.report import (
     AUDIO_VIDEO_OFFSET,
     DECODE_ERRORS,
@@ -167,7 +167,7 @@ def _source_warnings(
         runs = ", ".join(f"{w}x{h} from {_s(t)}" for t, w, h in v.sizes)
         where = (
             "every frame is fitted into its slot"
-            if out.video_type == 3
+            if out.video_type == VideoType.MIX
             else f"every frame is fitted into the output's {out.video.width}x{out.video.height}"
         )
         found.append(

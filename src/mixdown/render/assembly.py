@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,9 @@ from mixdown.planning.chunking import ChunkedRender
 from mixdown.planning.plan import Plan, Render
 from mixdown.render.command import build_command, temp_path
 from mixdown.render.filtergraph import sec
+from mixdown.render.progress import Progress, WeightedProgress, render_weight
 from mixdown.render.runner import run_ffmpeg
 from mixdown.settings import Encoding
-
-Progress = Callable[[float], None]
-#: Audio's share of the work, as if it were a picture of this many pixels.
-_AUDIO_PIXELS = 50_000
 
 
 def render_chunked(
@@ -132,7 +129,8 @@ def _render_all(
 ) -> list[Path]:
     """Run every render; the first failure stops the others and is raised."""
     stop = threading.Event()
-    meter = _Meter(renders, progress)
+    # The join is quick; 1.0 waits for it to be done.
+    meter = WeightedProgress([render_weight(r) for r in renders], progress, ceiling=0.99)
     paths: list[Path] = []
     runs: list[tuple[tuple[str, ...], int, Progress]] = []
     for i, render in enumerate(renders):
@@ -181,30 +179,3 @@ def _relay(cancel: threading.Event, stop: threading.Event) -> threading.Thread:
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     return thread
-
-
-class _Meter:
-    """Progress of runs that go side by side, weighted by pixels times duration."""
-
-    def __init__(self, renders: Sequence[Render], progress: Progress | None) -> None:
-        self.weights = [float(r.duration) * _pixels(r) for r in renders]
-        self.total = sum(self.weights) or 1.0
-        self.done = [0.0] * len(renders)
-        self.progress = progress
-        self.lock = threading.Lock()
-
-    def part(self, index: int) -> Progress:
-        def report(fraction: float) -> None:
-            if self.progress is None:
-                return
-            with self.lock:
-                self.done[index] = fraction * self.weights[index]
-                # The join is quick; keep 1.0 for when it is done.
-                self.progress(min(0.99, sum(self.done) / self.total))
-
-        return report
-
-
-def _pixels(render: Render) -> int:
-    video = render.outputs[0].video
-    return video.width * video.height if video is not None else _AUDIO_PIXELS

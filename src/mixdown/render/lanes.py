@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mixdown.errors import Cancelled
+from mixdown.render.progress import Progress, WeightedProgress
 
-Progress = Callable[[float], None]
 #: A unit of work: reports its own 0..1 progress and stops early when the event is set.
 Job = Callable[[Progress, threading.Event], None]
 
@@ -34,7 +34,7 @@ def run_in_lanes(
     """Run every job; heaviest first, each on the lane with the least work so far."""
     stop = threading.Event()
     plan = _assign(jobs, max(1, lanes))
-    meter = _Meter([j.weight for j in jobs], progress)
+    meter = WeightedProgress([j.weight for j in jobs], progress)
     errors: list[BaseException] = []
 
     def lane(indexes: list[int]) -> None:
@@ -42,7 +42,7 @@ def run_in_lanes(
             if stop.is_set():
                 return
             try:
-                jobs[i].job(meter.reporter(i), stop)
+                jobs[i].job(meter.part(i), stop)
             except BaseException as exc:  # re-raised in the caller's thread
                 errors.append(exc)
                 stop.set()
@@ -76,28 +76,3 @@ def _assign(jobs: Sequence[Weighted], lanes: int) -> list[list[int]]:
         plan[k].append(i)
         load[k] += jobs[i].weight
     return plan
-
-
-class _Meter:
-    """Overall progress from each job's fraction, weighted; thread-safe, never decreasing."""
-
-    def __init__(self, weights: list[float], report: Progress | None) -> None:
-        self.weights = weights
-        self.total = sum(weights) or 1.0
-        self.done = [0.0] * len(weights)
-        self.report = report
-        self.lock = threading.Lock()
-        self.last = 0.0
-
-    def reporter(self, index: int) -> Progress:
-        return lambda fraction: self.update(index, fraction)
-
-    def update(self, index: int, fraction: float) -> None:
-        if self.report is None:
-            return
-        with self.lock:
-            self.done[index] = max(self.done[index], min(1.0, fraction))
-            value = sum(w * d for w, d in zip(self.weights, self.done, strict=True)) / self.total
-            if value > self.last:
-                self.last = value
-                self.report(value)

@@ -79,7 +79,7 @@ def splice(
         filler = _filler(video.image, video.background, encoder.settings)
         vpackets = _video_packets(clips, sources, encoder, filler, output.duration)
         streams = [vpackets]
-        audio = _AudioPlan.of(lane, audio_urls) if lane else None
+        audio = _AudioLane.of(lane, audio_urls) if lane else None
         if audio is not None:
             streams.append(audio.packets(output.duration))
         _mux(path, first.stream, audio, heapq.merge(*streams), output.duration, progress, cancel)
@@ -389,7 +389,7 @@ class _AudioReader:
 
 
 @dataclass
-class _AudioPlan:
+class _AudioLane:
     """AAC packets of the lane's clips laid on a 1024-sample grid, silence between."""
 
     clips: list[Clip]
@@ -399,7 +399,7 @@ class _AudioPlan:
     silence: bytes
 
     @staticmethod
-    def of(clips: list[Clip], urls: Mapping[int, str]) -> _AudioPlan:
+    def of(clips: list[Clip], urls: Mapping[int, str]) -> _AudioLane:
         readers = {i: _AudioReader(u) for i, u in urls.items()}
         try:
             shapes = {_audio_shape(r.container.streams.audio[0]) for r in readers.values()}
@@ -411,7 +411,7 @@ class _AudioPlan:
             for r in readers.values():
                 r.close()
             raise
-        return _AudioPlan(clips, readers, first.container.streams.audio[0], rate, silence)
+        return _AudioLane(clips, readers, first.container.streams.audio[0], rate, silence)
 
     def packets(self, duration: int) -> Iterator[_Out]:
         next_slot = 0
@@ -487,7 +487,7 @@ def _aac_silence(rate: int, channels: int) -> bytes:
 def _mux(
     path: Path,
     video_template: Any,
-    audio: _AudioPlan | None,
+    audio: _AudioLane | None,
     packets: Iterator[_Out],
     duration: int,
     progress: Callable[[float], None] | None,

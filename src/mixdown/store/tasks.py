@@ -12,14 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mixdown.errors import MixdownError
+from mixdown.errors import TaskConcurrencyExceeded
 from mixdown.store.database import Database
 from mixdown.store.identifiers import new_task_id
 from mixdown.store.models import FINISHED, PROCESSING, QUEUED, UNFINISHED, App, GenerationTask
-
-
-class TaskConcurrencyExceeded(MixdownError):
-    code = "LimitExceeded.TaskConcurrency"
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mixdown.api.config import ServiceConfig
-    from mixdown.api.server import run_server
+    from mixdown.service.config import ServiceConfig
+    from mixdown.service.server import run_server
     from mixdown.settings import Settings
 
     config = ServiceConfig(
@@ -77,7 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _apps_create(args: argparse.Namespace) -> int:
-    from mixdown.api.service import open_database
+    from mixdown.service.data_folder import open_database
     from mixdown.store.apps import DEFAULT_TASK_CONCURRENCY, create_app
 
     concurrency = args.task_concurrency
@@ -100,7 +100,7 @@ def _apps_create(args: argparse.Namespace) -> int:
 
 
 def _apps_list(args: argparse.Namespace) -> int:
-    from mixdown.api.service import open_database
+    from mixdown.service.data_folder import open_database
     from mixdown.store.apps import list_apps
 
     db = open_database(args.data_dir)

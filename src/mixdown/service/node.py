@@ -6,57 +6,30 @@ Start order matters for crash recovery: migrate, sweep output folders no task co
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from mixdown.api.action import Services
-from mixdown.api.config import ServiceConfig
 from mixdown.api.gateway import Gateway
-from mixdown.api.ingest import UrlPolicy
 from mixdown.api.registry import all_actions
 from mixdown.callbacks.dispatcher import CallbackDispatcher, HttpSender, RetryPolicy, Sender
-from mixdown.errors import MixdownError
 from mixdown.jobs.context import JobContext
 from mixdown.jobs.engine import Engine, LocalEngine
 from mixdown.jobs.executor import ThreadExecutor
 from mixdown.jobs.importer import ImportJob
 from mixdown.jobs.pipeline import GenerationJob
+from mixdown.service.config import ServiceConfig
+from mixdown.service.data_folder import lock_data_dir, open_database
+from mixdown.service.url_policy import UrlPolicy
 from mixdown.settings import Settings
 from mixdown.storage.local import LocalStorage
 from mixdown.store import tasks
-from mixdown.store.database import Database
 from mixdown.store.recordings import unfinished_recordings
 
 _log = logging.getLogger("mixdown.service")
-
-
-def open_database(data_dir: Path) -> Database:
-    """The data folder's database, private to this user and migrated to the newest schema."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(data_dir, 0o700)
-    db = Database.sqlite_file(data_dir / "mixdown.db")
-    db.migrate()
-    return db
-
-
-def lock_data_dir(data_dir: Path) -> int:
-    """Hold the data folder for this process: two services on one folder would sweep each
-    other's attempt folders. The OS drops the lock when the process dies, even by kill -9."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(data_dir / "serve.lock", os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise MixdownError(
-            f"{data_dir}: another mixdown serve is using this data folder", code="ResourceInUse"
-        ) from None
-    return fd
 
 
 class Service:

@@ -1,11 +1,11 @@
-"""``python -m mixdown.api``: the service commands alone (``mixdown`` has them too)."""
+"""``python -m mixdown.service``: the service commands alone (``mixdown`` has them too)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from mixdown.api.commands import add_commands
+from mixdown.service.commands import add_commands
 
 
 def main() -> int:

@@ -7,11 +7,11 @@ import os
 import uvicorn
 
 from mixdown.api.app import create_app
-from mixdown.api.config import ServiceConfig
-from mixdown.api.logs import setup_logging
-from mixdown.api.service import Service
 from mixdown.callbacks.dispatcher import Sender
 from mixdown.jobs.engine import Engine
+from mixdown.service.config import ServiceConfig
+from mixdown.service.logs import setup_logging
+from mixdown.service.node import Service
 from mixdown.settings import Settings
 
 
