@@ -100,7 +100,7 @@ def _generate(args: argparse.Namespace) -> int:
     )
     _clear_progress()
     seconds = time.monotonic() - started
-    for warning in result.report.warnings:
+    for warning in result.warnings:
         print(f"mixdown: warning: {warning.code}: {warning.message}", file=sys.stderr)
     print(
         f"{len(result.videos)} files in {args.out} ({seconds:.1f} s); "

@@ -10,6 +10,7 @@ from typing import Any
 from mixdown.domain.media import AudioTrack, MediaInfo, VideoTrack
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
+from mixdown.domain.result import GenerationResult, VideoInfo
 from mixdown.errors import Cancelled, MediaError, MixdownError
 
 
@@ -64,24 +65,20 @@ class FakeEngine:
         (out_dir / "partial.tmp").unlink()
         (out_dir / "whiteboard_0.mp4").write_bytes(b"fake video " + recording.task_id.encode())
         progress(1.0)
-        return {
-            "TotalTime": 2000,
-            "OmittedDurations": [],
-            "VideoInfoList": [
-                {
-                    "VideoPlayTime": 0,
-                    "VideoSize": 0,
-                    "VideoFormat": "mp4",
-                    "VideoDuration": 2000,
-                    "VideoUrl": "whiteboard_0.mp4",
-                    "VideoId": "0" * 32,
-                    "VideoType": 2,
-                    "UserId": "",
-                    "Width": 160,
-                    "Height": 120,
-                }
-            ],
-        }
+        # Size 0 on purpose: the pipeline commits the size the file has.
+        video = VideoInfo(
+            play_time=0,
+            size=0,
+            format="mp4",
+            duration=2000,
+            url="whiteboard_0.mp4",
+            video_id="0" * 32,
+            video_type=2,
+            user_id="",
+            width=160,
+            height=120,
+        )
+        return GenerationResult(total_time=2000, omitted=(), videos=(video,))
 
 
 def manifest(url: str = "wb.mp4") -> dict[str, Any]:

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from mixdown.domain.media import MediaInfo
+from mixdown.domain.parameters import GenerationParams
+from mixdown.domain.recording import Recording
+from mixdown.domain.result import GenerationResult
 from mixdown.errors import MediaError
 from mixdown.jobs.context import JobContext
 from mixdown.jobs.importer import ImportJob
@@ -19,6 +27,31 @@ from mixdown.store.recordings import add_recording, recording_by_id
 from mixdown.store.tasks import create_task
 
 from .fakes import FakeEngine, manifest
+
+
+class Misnaming(FakeEngine):
+    """Renders as the fake does, then names ``url`` as its one output."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def generate(
+        self,
+        recording: Recording,
+        params: GenerationParams,
+        out_dir: Path,
+        *,
+        probes: Mapping[str, MediaInfo],
+        progress: Callable[[float], None],
+        cancel: threading.Event,
+    ) -> GenerationResult:
+        done = super().generate(
+            recording, params, out_dir, probes=probes, progress=progress, cancel=cancel
+        )
+        (out_dir / "folder").mkdir()
+        (out_dir.parent / "escape.mp4").write_bytes(b"outside")
+        return replace(done, videos=(replace(done.videos[0], url=self.url),))
 
 
 class World:
@@ -168,3 +201,28 @@ def test_shutdown_leaves_a_running_task_for_the_restart(tmp_path: Path) -> None:
     runner.join(timeout=30)
     assert world.task(task_id).status == PROCESSING
     assert list((tmp_path / "outputs").iterdir()) == []
+
+
+@pytest.mark.parametrize("url", ["../escape.mp4", "folder", "absent.mp4", ""])
+def test_an_output_that_is_not_a_file_inside_the_attempt_folder_fails_the_task(
+    tmp_path: Path, url: str
+) -> None:
+    world = World(tmp_path, Misnaming(url))
+    task_id = world.new_task()
+    GenerationJob(world.ctx)(task_id)
+    row = world.task(task_id)
+    assert (row.status, row.error_code, row.output_token) == (
+        FINISHED,
+        "FailedOperation.Record",
+        None,
+    )
+    assert row.error_message == f"output {url!r} is missing"
+
+
+def test_a_committed_url_is_the_files_path_inside_the_attempt_folder(tmp_path: Path) -> None:
+    world = World(tmp_path, Misnaming("./folder/../whiteboard_0.mp4"))
+    task_id = world.new_task()
+    GenerationJob(world.ctx)(task_id)
+    row = world.task(task_id)
+    assert row.result is not None and row.error_code is None
+    assert row.result["VideoInfoList"][0]["VideoUrl"] == "whiteboard_0.mp4"

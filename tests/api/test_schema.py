@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from mixdown.api.faults import ApiError
-from mixdown.api.fields import GENERATION_PARAMS, MANIFEST
 from mixdown.api.schema import conform, integer, string
+from mixdown.api.shapes import GENERATION_PARAMS, MANIFEST
 
 CREATE = {"SdkAppId": integer(True), "OnlineRecordTaskId": string(True), **GENERATION_PARAMS}
 

@@ -32,8 +32,9 @@ LAYERS: tuple[tuple[frozenset[str], str], ...] = (
         "planning is pure (recording, params, probes -> plan); synth makes media of domain values",
     ),
     (
-        frozenset({"render", "store", "storage"}),
-        "render runs plans through ffmpeg; store saves domain and plan shapes; storage holds files",
+        frozenset({"render", "store", "storage", "documents"}),
+        "render runs plans through ffmpeg; store saves domain and plan shapes; storage holds "
+        "files; documents reads the manifest and params files that planning parses",
     ),
     (
         frozenset({"callbacks", "generation"}),

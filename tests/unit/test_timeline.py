@@ -1,8 +1,9 @@
 import pytest
 
 from mixdown.domain.recording import Pause
+from mixdown.domain.result import OmittedDuration
 from mixdown.domain.timing import Span, merge, subtract
-from mixdown.planning.timeline import Mapped, OmittedDuration, Timeline
+from mixdown.planning.timeline import Mapped, Timeline
 
 T = Timeline(1000, 11000, (Pause(3000, 4000), Pause(6000, 8000)))
 

@@ -7,8 +7,8 @@ from typing import Any
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext
 from mixdown.api.faults import ApiError
-from mixdown.api.fields import APP
 from mixdown.api.schema import integer, string
+from mixdown.api.shapes import APP
 from mixdown.store.callback_configs import get_target, set_target
 from mixdown.store.models import GENERATION, RECORD
 

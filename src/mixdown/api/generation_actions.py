@@ -9,14 +9,15 @@ from sqlalchemy.orm import Session
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext, Services
 from mixdown.api.faults import ApiError
-from mixdown.api.fields import APP_TASK, GENERATION_PARAMS
 from mixdown.api.schema import integer, string
+from mixdown.api.shapes import APP_TASK, GENERATION_PARAMS
 from mixdown.domain.media import probes_from_json
 from mixdown.planning.manifest import parse_manifest
 from mixdown.planning.params import PARAM_KEYS, params_to_tiw, parse_params
 from mixdown.planning.planner import plan_generation
 from mixdown.store.database import Database
 from mixdown.store.models import FINISHED, QUEUED, GenerationTask, Recording
+from mixdown.store.outcomes import failure_of, result_of
 from mixdown.store.recordings import get_recording, recording_by_id
 from mixdown.store.shapes import video_infos
 from mixdown.store.tasks import create_task, get_task
@@ -70,10 +71,11 @@ def _finished_recording(session: Session, sdk_app_id: int, recording_id: str) ->
             f"OnlineRecordTaskId: recording {recording_id!r} is {row.status}, its media is "
             "still being probed; retry once DescribeOnlineRecord says FINISHED",
         )
-    if row.error_code:
+    failure = failure_of(row)
+    if failure is not None:
         raise ApiError(
             faults.INVALID_TASK_STATUS,
-            f"OnlineRecordTaskId: recording {recording_id!r} failed: {row.error_message}",
+            f"OnlineRecordTaskId: recording {recording_id!r} failed: {failure.message}",
         )
     return row
 
@@ -84,8 +86,9 @@ def describable_task(ctx: ActionContext, task_id: str) -> GenerationTask:
     task = get_task(ctx.session, ctx.app.sdk_app_id, task_id)
     if task is None:
         raise ApiError(faults.TASK_NOT_FOUND, f"TaskId: no video generation task {task_id!r}")
-    if task.status == FINISHED and task.error_code:
-        raise ApiError(task.error_code, task.error_message or "video generation failed")
+    failure = failure_of(task) if task.status == FINISHED else None
+    if failure is not None:
+        raise ApiError(failure.code, failure.message or "video generation failed")
     return task
 
 
@@ -94,6 +97,7 @@ def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -
     recording = recording_by_id(ctx.session, task.recording_id)
     assert recording is not None
     infos = video_infos(task, ctx.services.base_url)
+    result = result_of(task)
     progress = 0 if task.status == QUEUED else 100 if task.status == FINISHED else task.progress
     return {
         "GroupId": recording.group_id,
@@ -101,7 +105,7 @@ def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -
         "TaskId": task.task_id,
         "Progress": progress,
         "Status": task.status,
-        "TotalTime": int((task.result or {}).get("TotalTime", 0)),
+        "TotalTime": result.total_time if result is not None else 0,
         "VideoInfos": infos[0] if infos else None,
         "VideoInfoList": infos,
     }

@@ -7,12 +7,13 @@ from typing import Any
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext
 from mixdown.api.faults import ApiError
-from mixdown.api.fields import APP, APP_TASK, MANIFEST, START_ONLINE_RECORD
+from mixdown.api.shapes import APP, APP_TASK, MANIFEST, START_ONLINE_RECORD
 from mixdown.callbacks import events
 from mixdown.planning.manifest import parse_manifest
 from mixdown.store import deliveries
 from mixdown.store.identifiers import new_task_id
 from mixdown.store.models import RECORD
+from mixdown.store.outcomes import failure_of
 from mixdown.store.recordings import add_recording, get_recording
 from mixdown.store.shapes import recording_summary
 
@@ -58,8 +59,9 @@ def describe_online_record(ctx: ActionContext, params: dict[str, Any]) -> dict[s
     row = get_recording(ctx.session, ctx.app.sdk_app_id, params["TaskId"])
     if row is None:
         raise ApiError(faults.TASK_NOT_FOUND, f"TaskId: no recording {params['TaskId']!r}")
-    if row.error_code:
-        raise ApiError(row.error_code, row.error_message or "the recording failed")
+    failure = failure_of(row)
+    if failure is not None:
+        raise ApiError(failure.code, failure.message or "the recording failed")
     return recording_summary(row)
 
 

@@ -6,25 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from mixdown.api.action import Action, ActionContext
-from mixdown.api.fields import APP_TASK
 from mixdown.api.generation_actions import describable_task
-from mixdown.domain.report import REPORT_KEY
+from mixdown.api.shapes import APP_TASK
+from mixdown.store.outcomes import result_of
 from mixdown.store.shapes import file_url
 
 
 def describe_video_generation_report(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     task = describable_task(ctx, params["TaskId"])
-    report = (task.result or {}).get(REPORT_KEY) or {}
+    result = result_of(task)
+    report = result.report if result is not None else None
     outputs = []
-    for output in report.get("Outputs", []):
-        url = file_url(ctx.services.base_url, task.output_token or "", output["FileName"])
-        outputs.append({**output, "VideoUrl": url})
+    for output in report.outputs if report is not None else ():
+        url = file_url(ctx.services.base_url, task.output_token or "", output.name)
+        outputs.append({**output.to_json(), "VideoUrl": url})
     return {
         "TaskId": task.task_id,
         "Status": task.status,
         # A task finished before reports existed has none: say so rather than "no warnings".
-        "ReportAvailable": bool(report),
-        "WarningCount": int(report.get("WarningCount", 0)),
+        "ReportAvailable": report is not None,
+        "WarningCount": report.warning_count if report is not None else 0,
         "Outputs": outputs,
     }
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mixdown.domain.outcome import Failure
+from mixdown.domain.result import GenerationResult
+
 RECORD_STARTED = "OnlineRecordStarted"
 RECORD_STOPPED = "OnlineRecordStopped"
 RECORD_FINISHED = "OnlineRecordFinished"
@@ -16,7 +19,7 @@ def record_lifecycle(task_id: str, room_id: int, record_user_id: str) -> dict[st
     return {"TaskId": task_id, "RoomId": room_id, "RecordUserId": record_user_id}
 
 
-def record_finished(summary: dict[str, Any], error: tuple[str, str] | None) -> dict[str, Any]:
+def record_finished(summary: dict[str, Any], failure: Failure | None) -> dict[str, Any]:
     """EventData of OnlineRecordFinished: the DescribeOnlineRecord fields, plus the error."""
     keys = (
         "TaskId",
@@ -31,9 +34,7 @@ def record_finished(summary: dict[str, Any], error: tuple[str, str] | None) -> d
         "OmittedDurations",
         "VideoInfos",
     )
-    data = {k: summary[k] for k in keys}
-    data["ErrorCode"], data["ErrorMessage"] = error if error else ("", "")
-    return data
+    return {**{k: summary[k] for k in keys}, **_error_fields(failure)}
 
 
 def generation_started(
@@ -49,17 +50,27 @@ def generation_started(
 
 def generation_finished(
     started: dict[str, Any],
+    outcome: GenerationResult | Failure,
     *,
-    total_time: int,
     video_infos: list[dict[str, Any]],
-    error: tuple[str, str] | None,
 ) -> dict[str, Any]:
-    code, message = error if error else ("", "")
+    """EventData of VideoGenerationFinished; ``video_infos`` are the result's VideoInfos
+    with their download URLs (none for a failure)."""
+    if isinstance(outcome, Failure):
+        total_time, failure = 0, outcome
+    else:
+        total_time, failure = outcome.total_time, None
     return {
         **started,
         "Status": "FINISHED",
         "TotalTime": total_time,
         "VideoInfoList": video_infos,
-        "ErrorCode": code,
-        "ErrorMessage": message,
+        **_error_fields(failure),
     }
+
+
+def _error_fields(failure: Failure | None) -> dict[str, str]:
+    """ErrorCode and ErrorMessage of a finished event: empty when the work succeeded."""
+    if failure is None:
+        return {"ErrorCode": "", "ErrorMessage": ""}
+    return {"ErrorCode": failure.code, "ErrorMessage": failure.message}

@@ -9,6 +9,7 @@ beside TIW's result (``result.json`` key ``GenerationReport``, the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,15 @@ class Notice:
             out["StreamId"] = self.stream_id
         return out
 
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Notice:
+        return Notice(
+            str(data["Code"]),
+            str(data["Message"]),
+            str(data.get("Url", "")),
+            str(data.get("StreamId", "")),
+        )
+
 
 @dataclass(frozen=True)
 class Range:
@@ -53,6 +63,10 @@ class Range:
 
     def to_json(self) -> dict[str, int]:
         return {"SourceStart": self.start, "SourceEnd": self.end, "OutputStart": self.at}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> Range:
+        return Range(int(data["SourceStart"]), int(data["SourceEnd"]), int(data["OutputStart"]))
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,15 @@ class SourceUse:
             "Ranges": [r.to_json() for r in self.ranges],
         }
 
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> SourceUse:
+        return SourceUse(
+            str(data["Url"]),
+            str(data["StreamId"]),
+            str(data["Track"]),
+            tuple(Range.from_json(r) for r in data["Ranges"]),
+        )
+
 
 @dataclass(frozen=True)
 class Measured:
@@ -88,6 +111,14 @@ class Measured:
         if self.video_start_ms is None or self.audio_start_ms is None:
             return None
         return self.audio_start_ms - self.video_start_ms
+
+    @staticmethod
+    def as_reported(duration_ms: int, av_offset_ms: int | None) -> Measured:
+        """What a report keeps of a reading: the duration and the audio's offset from the
+        video, read back with the video at 0 (the size is the VideoInfo's to keep)."""
+        if av_offset_ms is None:
+            return Measured(duration_ms, None, None)
+        return Measured(duration_ms, 0, av_offset_ms)
 
 
 @dataclass(frozen=True)
@@ -115,6 +146,22 @@ class OutputReport:
             "Warnings": [w.to_json() for w in self.warnings],
         }
 
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> OutputReport:
+        offset = data["AudioVideoOffset"]
+        return OutputReport(
+            name=str(data["FileName"]),
+            video_type=int(data["VideoType"]),
+            user_id=str(data["UserId"]),
+            method=str(data["Method"]),
+            planned_ms=int(data["PlannedDuration"]),
+            measured=Measured.as_reported(
+                int(data["ActualDuration"]), None if offset is None else int(offset)
+            ),
+            sources=tuple(SourceUse.from_json(s) for s in data["Sources"]),
+            warnings=tuple(Notice.from_json(w) for w in data["Warnings"]),
+        )
+
 
 @dataclass(frozen=True)
 class GenerationReport:
@@ -125,8 +172,18 @@ class GenerationReport:
         """Every output's warnings, each cause once."""
         return tuple(dict.fromkeys(w for o in self.outputs for w in o.warnings))
 
+    @property
+    def warning_count(self) -> int:
+        """Warnings of all outputs together (a cause two outputs share counts twice)."""
+        return sum(len(o.warnings) for o in self.outputs)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "Outputs": [o.to_json() for o in self.outputs],
-            "WarningCount": sum(len(o.warnings) for o in self.outputs),
+            "WarningCount": self.warning_count,
         }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> GenerationReport:
+        """The inverse of ``to_json`` (``WarningCount`` is counted again, not read)."""
+        return GenerationReport(tuple(OutputReport.from_json(o) for o in data["Outputs"]))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from mixdown.domain.media import MediaInfo
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
+from mixdown.domain.result import GenerationResult
 from mixdown.settings import Settings
 
 
@@ -27,8 +28,9 @@ class Engine(Protocol):
         probes: Mapping[str, MediaInfo],
         progress: Callable[[float], None],
         cancel: threading.Event,
-    ) -> dict[str, Any]:
-        """Render into ``out_dir``; the TIW result with VideoUrl relative to ``out_dir``."""
+    ) -> GenerationResult:
+        """Render into ``out_dir``; each VideoInfo's url is its file's path inside
+        ``out_dir`` and its size the file's."""
         ...
 
 
@@ -52,10 +54,10 @@ class LocalEngine:
         probes: Mapping[str, MediaInfo],
         progress: Callable[[float], None],
         cancel: threading.Event,
-    ) -> dict[str, Any]:
+    ) -> GenerationResult:
         from mixdown.generation import generate
 
-        result = generate(
+        return generate(
             recording,
             params,
             out_dir,
@@ -64,4 +66,3 @@ class LocalEngine:
             progress=progress,
             cancel=cancel,
         )
-        return result.to_document()

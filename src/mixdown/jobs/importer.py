@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from mixdown.callbacks import events
+from mixdown.domain.outcome import Failure
 from mixdown.errors import RECORD_FAILED, MixdownError
 from mixdown.jobs.context import JobContext
 from mixdown.planning.manifest import parse_manifest
@@ -32,7 +33,7 @@ class ImportJob:
             manifest = row.manifest
         probes: dict[str, Any] | None = None
         stop_ms: int | None = None
-        error: tuple[str, str] | None = None
+        failure: Failure | None = None
         try:
             recording = parse_manifest(manifest, base_dir=None)
             found = ctx.engine.probe(recording)
@@ -41,25 +42,26 @@ class ImportJob:
             # generation from it is refused with the reason.
             stop_ms = recording_stop(recording, found) or recording.start_ms
         except MixdownError as exc:
-            error = (exc.code, exc.message)
+            failure = Failure(exc.code, exc.message)
         except Exception:
             _log.exception("probing crashed", extra={"task_id": recording_id})
-            error = (RECORD_FAILED, "probing the recording's media failed unexpectedly")
+            failure = Failure(RECORD_FAILED, "probing the recording's media failed unexpectedly")
         with ctx.db.transaction() as s:
             row = recording_by_id(s, recording_id)
             if row is None or row.status == FINISHED:
                 return
-            finish_recording(row, probes=probes, stop_ms=stop_ms, now_ms=ctx.now_ms(), error=error)
+            finish_recording(
+                row, probes=probes, stop_ms=stop_ms, now_ms=ctx.now_ms(), failure=failure
+            )
             deliveries.enqueue(
                 s,
                 sdk_app_id=row.sdk_app_id,
                 kind=RECORD,
                 event_type=events.RECORD_FINISHED,
                 task_id=row.task_id,
-                event_data=events.record_finished(recording_summary(row), error),
+                event_data=events.record_finished(recording_summary(row), failure),
                 now_ms=ctx.now_ms(),
             )
         ctx.notify()
-        _log.info(
-            "recording imported", extra={"task_id": recording_id, "code": error[0] if error else ""}
-        )
+        code = failure.code if failure else ""
+        _log.info("recording imported", extra={"task_id": recording_id, "code": code})

@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from mixdown.callbacks import events
 from mixdown.domain.media import probes_from_json
-from mixdown.domain.report import REPORT_KEY
+from mixdown.domain.outcome import Failure, Interrupted
+from mixdown.domain.report import GenerationReport
+from mixdown.domain.result import GenerationResult, VideoInfo
 from mixdown.errors import RECORD_FAILED, Cancelled, MixdownError
 from mixdown.jobs.context import JobContext
 from mixdown.planning.manifest import parse_manifest
@@ -49,7 +53,7 @@ class GenerationJob:
             )
             if claim.attempts > ctx.max_attempts:
                 message = f"gave up after {ctx.max_attempts} interrupted attempts"
-                self._finish(s, task, started, None, None, (RECORD_FAILED, message))
+                self._finish(s, task, started, Failure(RECORD_FAILED, message), None)
                 return
             if claim.first:
                 self._event(s, task, events.GENERATION_STARTED, started)
@@ -57,8 +61,8 @@ class GenerationJob:
         ctx.notify()
         _log.info("generation started", extra={"task_id": task_id, "attempt": claim.attempts})
         token = new_token()
-        result, error = self._render(task_id, attempt_id, token, manifest, probes_json, params_json)
-        if error is not None and error[0] == "":  # shut down mid-render: left for the restart
+        outcome = self._render(task_id, attempt_id, token, manifest, probes_json, params_json)
+        if isinstance(outcome, Interrupted):  # shut down mid-render: left for the restart
             with ctx.db.transaction() as s:
                 tasks.give_back(s, task_id, attempt_id)
             return
@@ -67,16 +71,15 @@ class GenerationJob:
             if current is None:  # superseded by a newer attempt: its outputs win
                 ctx.storage.discard(token)
                 return
-            self._finish(s, current, started, result, token if result else None, error)
+            committed = token if isinstance(outcome, GenerationResult) else None
+            self._finish(s, current, started, outcome, committed)
         ctx.notify()
-        _log_report(task_id, result)
+        if isinstance(outcome, GenerationResult):
+            _log_report(task_id, outcome.report)
+        code = outcome.code if isinstance(outcome, Failure) else ""
         _log.info(
             "generation finished",
-            extra={
-                "task_id": task_id,
-                "code": error[0] if error else "",
-                "attempt": claim.attempts,
-            },
+            extra={"task_id": task_id, "code": code, "attempt": claim.attempts},
         )
 
     def _render(
@@ -87,15 +90,15 @@ class GenerationJob:
         manifest: dict[str, Any],
         probes_json: dict[str, Any] | None,
         params_json: dict[str, Any],
-    ) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
-        """The committed result or the error; error code "" means "interrupted, no verdict"."""
+    ) -> GenerationResult | Failure | Interrupted:
+        """The result, checked; or the verdict on the attempt; or none (interrupted)."""
         ctx = self.ctx
         out_dir = ctx.storage.attempt_dir(token)
         try:
             recording = parse_manifest(manifest, base_dir=None)
             params = parse_params(params_json)
             probes = probes_from_json(probes_json)
-            raw = ctx.engine.generate(
+            result = ctx.engine.generate(
                 recording,
                 params,
                 out_dir,
@@ -103,16 +106,14 @@ class GenerationJob:
                 progress=self._progress(task_id, attempt_id),
                 cancel=ctx.stopping,
             )
-            return _checked(raw, out_dir), None
+            return _checked(result, out_dir)
         except MixdownError as exc:
             ctx.storage.discard(token)
-            if isinstance(exc, Cancelled) and ctx.stopping.is_set():
-                return None, ("", "")
-            return None, (exc.code, exc.message)
+            return verdict(exc, stopping=ctx.stopping.is_set())
         except Exception:
             ctx.storage.discard(token)
             _log.exception("generation crashed", extra={"task_id": task_id})
-            return None, (RECORD_FAILED, "video generation failed unexpectedly")
+            return Failure(RECORD_FAILED, "video generation failed unexpectedly")
 
     def _progress(self, task_id: str, attempt_id: str) -> Any:
         last = {"percent": 0, "at": 0.0}
@@ -135,19 +136,12 @@ class GenerationJob:
         s: Any,
         task: GenerationTask,
         started: dict[str, Any],
-        result: dict[str, Any] | None,
+        outcome: GenerationResult | Failure,
         token: str | None,
-        error: tuple[str, str] | None,
     ) -> None:
-        tasks.finish_task(
-            task, now_ms=self.ctx.now_ms(), result=result, output_token=token, error=error
-        )
-        data = events.generation_finished(
-            started,
-            total_time=int(result.get("TotalTime", 0)) if result else 0,
-            video_infos=video_infos(task, self.ctx.base_url),
-            error=error,
-        )
+        tasks.finish_task(task, outcome, now_ms=self.ctx.now_ms(), output_token=token)
+        infos = video_infos(task, self.ctx.base_url)
+        data = events.generation_finished(started, outcome, video_infos=infos)
         self._event(s, task, events.GENERATION_FINISHED, data)
 
     def _event(self, s: Any, task: GenerationTask, event_type: str, data: dict[str, Any]) -> None:
@@ -162,38 +156,44 @@ class GenerationJob:
         )
 
 
-def _log_report(task_id: str, result: dict[str, Any] | None) -> None:
+def verdict(exc: MixdownError, *, stopping: bool) -> Failure | Interrupted:
+    """What a render's error comes to: a render cancelled because the server is stopping
+    has no verdict (the attempt is given back and runs again after the restart); any
+    other error is the task's failure."""
+    if isinstance(exc, Cancelled) and stopping:
+        return Interrupted()
+    return Failure(exc.code, exc.message)
+
+
+def _log_report(task_id: str, report: GenerationReport | None) -> None:
     """Each warning of the generation report, one line each, so operators see them too."""
-    report = (result or {}).get(REPORT_KEY) or {}
-    for output in report.get("Outputs", []):
-        for warning in output.get("Warnings", []):
+    for output in report.outputs if report is not None else ():
+        for warning in output.warnings:
             _log.warning(
                 "generation warning",
                 extra={
                     "task_id": task_id,
-                    "output": output.get("FileName", ""),
-                    "code": warning.get("Code", ""),
-                    "detail": warning.get("Message", ""),
+                    "output": output.name,
+                    "code": warning.code,
+                    "detail": warning.message,
                 },
             )
 
 
-def _checked(raw: dict[str, Any], out_dir: Path) -> dict[str, Any]:
-    """The engine's result with each VideoUrl proven to be a file inside ``out_dir``."""
-    result = dict(raw)
-    infos = []
+def _checked(result: GenerationResult, out_dir: Path) -> GenerationResult:
+    """The engine's result with each file proven to be a regular file inside ``out_dir``."""
     root = out_dir.resolve()
-    for info in result.get("VideoInfoList", []):
-        name = str(info.get("VideoUrl", ""))
-        path = (root / name).resolve()
-        if root not in path.parents or not path.is_file():
-            raise MixdownError(f"output {name!r} is missing", code=RECORD_FAILED)
-        infos.append(
-            {
-                **info,
-                "VideoUrl": path.relative_to(root).as_posix(),
-                "VideoSize": path.stat().st_size,
-            }
-        )
-    result["VideoInfoList"] = infos
-    return result
+    return replace(result, videos=tuple(_committed(info, root) for info in result.videos))
+
+
+def _committed(info: VideoInfo, root: Path) -> VideoInfo:
+    """``info`` with its url as the file's path inside ``root`` and its size as the file's:
+    the one stat that proves the file is there also gives the size that is committed."""
+    path = (root / info.url).resolve()
+    try:
+        found = path.stat() if root in path.parents else None
+    except (OSError, ValueError):
+        found = None
+    if found is None or not S_ISREG(found.st_mode):
+        raise MixdownError(f"output {info.url!r} is missing", code=RECORD_FAILED)
+    return replace(info, url=path.relative_to(root).as_posix(), size=found.st_size)

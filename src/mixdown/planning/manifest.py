@@ -1,8 +1,9 @@
-"""The recording manifest (DESIGN §4.1): JSON in, a validated Recording out."""
+"""The recording manifest (DESIGN §4.1): parsed JSON in, a validated Recording out.
+
+Reading the file is ``mixdown.documents``' part; this module does no I/O."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,20 +19,8 @@ _EPOCH_MAX = 2**53  # ms; far beyond any real clock, keeps arithmetic exact in J
 _REMOTE_SCHEMES = ("http", "https", "s3", "file")
 
 
-def load_manifest(path: Path) -> Recording:
-    """Read a manifest file; relative segment paths are taken from its folder."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read manifest ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ManifestError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    return parse_manifest(data, base_dir=path.resolve().parent)
-
-
 def parse_manifest(data: Any, base_dir: Path | None = None) -> Recording:
+    """Relative segment paths (and Concat.Image) are taken from ``base_dir``, when given."""
     r = Reader(data, "", ManifestError)
     start = r.integer("RecordStartTimeMs", lo=0, hi=_EPOCH_MAX)
     stop = r.optional_integer("RecordStopTimeMs", lo=0, hi=_EPOCH_MAX)

@@ -22,6 +22,8 @@ from mixdown.planning.reader import Reader
 
 SIZE_MIN, SIZE_MAX = 2, 3000
 PARAM_KEYS = ("Whiteboard", "Concat", "MixStream", "RecordControl")
+#: CreateVideoGenerationTask fields a params file may carry besides the four objects.
+_TASK_KEYS = ("OnlineRecordTaskId", "SdkAppId", "ExtraData")
 
 
 def parse_params(data: Any, path: str = "") -> GenerationParams:
@@ -36,6 +38,16 @@ def parse_params(data: Any, path: str = "") -> GenerationParams:
         mix_stream=_mix_stream(mix) if mix else None,
         record_control=_record_control(control) if control else None,
     )
+
+
+def parse_task_params(data: Any) -> GenerationParams:
+    """A CreateVideoGenerationTask-shaped object (a params file): the four objects; the
+    task's other fields are allowed and ignored, any other key is refused."""
+    params = parse_params(data)
+    whole = Reader(data, "")
+    whole.ignore(*PARAM_KEYS, *_TASK_KEYS)
+    whole.done()
+    return params
 
 
 def _whiteboard(r: Reader) -> Whiteboard:

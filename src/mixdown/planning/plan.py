@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 
 from mixdown.domain.geometry import Rect
 from mixdown.domain.report import Notice
+from mixdown.domain.result import OmittedDuration
 from mixdown.domain.timing import Span
-from mixdown.planning.timeline import OmittedDuration
 
 PLAN_VERSION = 1
 T = TypeVar("T")
@@ -64,7 +64,8 @@ class VideoPlan:
     width: int
     height: int
     background: str
-    #: Local path of an image fitted on ``background`` behind everything (Concat.Image).
+    #: URL of an image fitted on ``background`` behind everything (Concat.Image); like an
+    #: input's URL, the executor maps it to a local file.
     image: str
     placements: tuple[Placement, ...]
 

@@ -5,21 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mixdown.domain.recording import Pause
+from mixdown.domain.result import OmittedDuration
 from mixdown.domain.timing import Span, subtract
-
-
-@dataclass(frozen=True)
-class OmittedDuration:
-    video_time: int
-    pause_time: int
-    resume_time: int
-
-    def to_tiw(self) -> dict[str, int]:
-        return {
-            "VideoTime": self.video_time,
-            "PauseTime": self.pause_time,
-            "ResumeTime": self.resume_time,
-        }
 
 
 @dataclass(frozen=True)

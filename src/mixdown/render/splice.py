@@ -63,7 +63,9 @@ def splice(
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> None:
-    """Write ``output`` (an mp4 with video) to ``path`` by splicing its sources."""
+    """Write ``output`` (an mp4 with video) to ``path`` by splicing its sources.
+
+    ``local_paths`` maps each input url (and filler image) to a readable local path."""
     video = output.video
     if video is None:
         raise SpliceUnavailable("no video")
@@ -76,7 +78,8 @@ def splice(
     try:
         encoder = _shared_encoder(sources)
         first = sources[clips[0].input]
-        filler = _filler(video.image, video.background, encoder.settings)
+        image = local_paths[video.image] if video.image else ""
+        filler = _filler(image, video.background, encoder.settings)
         vpackets = _video_packets(clips, sources, encoder, filler, output.duration)
         streams = [vpackets]
         audio = _AudioLane.of(lane, audio_urls) if lane else None

@@ -12,10 +12,24 @@ DEFAULT_DATA_DIR = Path("mixdown-data")
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = subparsers.add_parser("serve", help="run the TIW-compatible API with its workers")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the TIW-compatible API with its workers",
+        description="The Tencent Cloud TIW video-generation API (TencentCloud API 3.0) with "
+        "in-process workers; SQLite and the output files live in --data-dir.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="database and output files (default: %(default)s)",
+    )
     serve.add_argument(
         "--ingest-root",
         type=Path,
@@ -28,27 +42,50 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         action="store_true",
         help="let media and callback URLs point at private-network hosts",
     )
-    serve.add_argument("--workers", type=int, default=1, help="parallel generation tasks")
-    serve.add_argument("--public-url", default="", help="base URL of output downloads")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="parallel generation tasks (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--public-url", default="", help="base URL of output downloads (default: http://HOST:PORT)"
+    )
     serve.add_argument(
         "--callback-retry-base",
         type=float,
         default=5.0,
-        help="seconds before the first callback retry; doubles each time, for up to 24 h",
+        help="seconds before the first callback retry; doubles each time, for up to 24 h "
+        "(default: %(default)s)",
     )
     serve.set_defaults(func=_serve)
 
     apps = subparsers.add_parser("apps", help="manage SdkAppIds and their credentials")
     actions = apps.add_subparsers(metavar="ACTION")
-    create = actions.add_parser("create", help="create an app; prints its SecretId/SecretKey")
-    create.add_argument("--sdk-app-id", type=int)
-    create.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    create = actions.add_parser(
+        "create",
+        help="create an app; prints its SecretId/SecretKey",
+    )
+    create.add_argument("--sdk-app-id", type=int, help="the SdkAppId (default: the next free)")
+    create.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="the service's data folder (default: %(default)s)",
+    )
     # The store (SQLAlchemy, Alembic) loads only when an app command runs: importing it
     # here cost every `mixdown generate` 0.7 s of CPU.
-    create.add_argument("--task-concurrency", type=int, help="default 4")
+    create.add_argument(
+        "--task-concurrency", type=int, help="unfinished generation tasks allowed (default 4)"
+    )
     create.set_defaults(func=_apps_create)
-    listing = actions.add_parser("list", help="list apps (no secrets)")
-    listing.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    listing = actions.add_parser(
+        "list",
+        help="list apps (no secrets)",
+    )
+    listing.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="the service's data folder (default: %(default)s)",
+    )
     listing.set_defaults(func=_apps_list)
     apps.set_defaults(func=lambda _args: _usage(apps))
 

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mixdown.domain.outcome import Failure
 from mixdown.store.database import Database
 from mixdown.store.models import FINISHED, STOPPED, Recording
+from mixdown.store.outcomes import write_failure
 
 
 def add_recording(
@@ -58,11 +60,11 @@ def finish_recording(
     probes: dict[str, Any] | None,
     stop_ms: int | None,
     now_ms: int,
-    error: tuple[str, str] | None = None,
+    failure: Failure | None = None,
 ) -> None:
     row.status, row.finished_ms = FINISHED, now_ms
     row.probes, row.stop_ms = probes, stop_ms
-    row.error_code, row.error_message = error if error else (None, None)
+    write_failure(row, failure)
 
 
 def unfinished_recordings(db: Database) -> list[str]:

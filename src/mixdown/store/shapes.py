@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
 from mixdown.domain.recording import Pause
+from mixdown.domain.result import VideoInfo
 from mixdown.planning.timeline import Timeline
 from mixdown.store.models import FINISHED, GenerationTask, Recording
+from mixdown.store.outcomes import failure_of, result_of
 
 #: An import is complete by the caller's decision (TIW: "StopOnlineRecord was called").
 IMPORT_FINISH_REASON = "USER_CALL"
@@ -28,7 +31,7 @@ def recording_summary(row: Recording) -> dict[str, Any]:
         total, omitted = timeline.total_ms, [o.to_tiw() for o in timeline.omitted()]
     reason = ""
     if row.status == FINISHED:
-        reason = FAILED_FINISH_REASON if row.error_code else IMPORT_FINISH_REASON
+        reason = FAILED_FINISH_REASON if failure_of(row) else IMPORT_FINISH_REASON
     return {
         "FinishReason": reason,
         "TaskId": row.task_id,
@@ -53,14 +56,14 @@ def file_url(base_url: str, token: str, name: str) -> str:
 
 def video_infos(task: GenerationTask, base_url: str) -> list[dict[str, Any]]:
     """The committed result's VideoInfoList with download URLs."""
-    if not task.result or not task.output_token:
+    result = result_of(task)
+    if result is None or not task.output_token:
         return []
     token = task.output_token
-    out = []
-    for info in task.result.get("VideoInfoList", []):
-        name = str(info.get("VideoUrl", ""))
-        item = dict(info)
-        item["VideoUrl"] = file_url(base_url, token, name)
-        item.setdefault("VideoId", hashlib.sha256(f"{token}/{name}".encode()).hexdigest()[:32])
-        out.append(item)
-    return out
+    return [_downloadable(info, base_url, token).to_tiw() for info in result.videos]
+
+
+def _downloadable(info: VideoInfo, base_url: str, token: str) -> VideoInfo:
+    """``info`` with its download URL, and an id derived from it when it was given none."""
+    video_id = info.video_id or hashlib.sha256(f"{token}/{info.url}".encode()).hexdigest()[:32]
+    return replace(info, url=file_url(base_url, token, info.url), video_id=video_id)

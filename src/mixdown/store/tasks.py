@@ -12,10 +12,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from mixdown.domain.outcome import Failure
+from mixdown.domain.result import GenerationResult
 from mixdown.errors import TaskConcurrencyExceeded
 from mixdown.store.database import Database
 from mixdown.store.identifiers import new_task_id
 from mixdown.store.models import FINISHED, PROCESSING, QUEUED, UNFINISHED, App, GenerationTask
+from mixdown.store.outcomes import write_failure, write_result
 
 
 @dataclass(frozen=True)
@@ -112,15 +115,21 @@ def current_attempt(s: Session, task_id: str, attempt_id: str) -> GenerationTask
 
 def finish_task(
     row: GenerationTask,
+    outcome: GenerationResult | Failure,
     *,
     now_ms: int,
-    result: dict[str, Any] | None = None,
     output_token: str | None = None,
-    error: tuple[str, str] | None = None,
 ) -> None:
+    """FINISHED with a result (whose files are in ``output_token``'s folder) or a failure."""
     row.status, row.finished_ms, row.progress = FINISHED, now_ms, 100
-    row.result, row.output_token = result, output_token
-    row.error_code, row.error_message = error if error else (None, None)
+    if isinstance(outcome, Failure):
+        write_result(row, None)
+        write_failure(row, outcome)
+        row.output_token = None
+    else:
+        write_result(row, outcome)
+        write_failure(row, None)
+        row.output_token = output_token
 
 
 def unfinished_tasks(db: Database) -> list[str]:

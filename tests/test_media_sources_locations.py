@@ -21,10 +21,12 @@ from PIL import Image
 import mediacheck as mc
 from mediacheck import Generated, Piece
 from mixdown.cli import main
+from mixdown.documents import load_manifest
 from mixdown.domain.parameters import GenerationParams
 from mixdown.errors import Cancelled
 from mixdown.generation import generate
-from mixdown.planning.manifest import load_manifest
+from mixdown.planning.plan import Plan
+from mixdown.render.executor import Published, execute
 from mixdown.settings import Settings
 from mixdown.synth import ClipSpec, make_clip, make_image
 
@@ -141,6 +143,48 @@ def test_transparent_parts_of_a_concat_image_show_black(gappy: Path) -> None:
     gap, _ = _gap_and_after(done)
     mc.assert_color(mc.mean_color(gap, 10, 20, 60, 80), ORANGE, what="opaque half")
     mc.assert_color(mc.mean_color(gap, 90, 20, 60, 80), BLACK, what="transparent half")
+
+
+@pytest.mark.parametrize("kind", ["relative", "file", "http"])
+def test_the_plan_printed_by_plan_only_is_the_plan_that_runs_and_names_the_image_by_its_url(
+    gappy: Path,
+    served: tuple[Path, str],
+    kind: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Concat.Image stays a URL in the plan, as segment URLs do; only the executor sees the
+    local copy, so --plan-only shows what a real run renders."""
+    folder = gappy.parent.parent
+    image, color = {
+        "relative": (str(gappy.parent / "fill.png"), ORANGE),  # the manifest's own, resolved
+        "file": ((folder / "params-fill.png").as_uri(), PURPLE),
+        "http": (f"{served[1]}/web-fill.png", TEAL),
+    }[kind]
+    argv = ["generate", str(gappy)]
+    if kind != "relative":
+        params = folder / f"plan-{kind}-params.json"
+        params.write_text(json.dumps({"Concat": {"Enabled": True, "Image": image}}), "utf-8")
+        argv += ["--params", str(params)]
+    assert main([*argv, "--plan-only"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    ran: list[Plan] = []
+
+    def spy(plan: Plan, *args: Any) -> list[Published]:
+        ran.append(plan)
+        return execute(plan, *args)
+
+    monkeypatch.setattr("mixdown.generation.execute", spy)
+    out = folder / f"out-plan-{kind}"
+    with mc.fast_preset():
+        assert main([*argv, "--out", str(out)]) == 0
+    (plan,) = ran
+    assert Plan.from_json(printed) == plan
+    videos = [o.video for r in plan.renders for o in r.outputs if o.video is not None]
+    assert videos and all(v.image == image for v in videos)
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
+    gap, _ = _gap_and_after(Generated(out, result))
+    mc.assert_color(mc.mean_color(gap, *PICTURE), color, what="gap")
 
 
 # --- Broken files ---

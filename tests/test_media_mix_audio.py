@@ -1,4 +1,4 @@
-"""Adversarial checks of the mix's audio (DESIGN §2.3: sum of every selected stream, no level
+"""Checks of the mix's audio (DESIGN §2.3: sum of every selected stream, no level
 jumps, a limiter against clipping, none with ``MixStream.DisableAudio``).
 
 One 8 s class on a small Custom canvas (two 160x120 spare slots), every tone a mono sine:

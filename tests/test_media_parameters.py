@@ -1,4 +1,4 @@
-"""Adversarial checks of parameter precedence and small videos (DESIGN §1, §2; reference
+"""Checks of parameter precedence and small videos (DESIGN §1, §2; reference
 §3.1, §3.3, §3.8, §3.9).
 
 One 3 s recording, generated twice. Every camera is 320x240 in its main segments; a stream

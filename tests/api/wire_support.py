@@ -1,4 +1,4 @@
-"""Helpers for the adversarial API tests: hand-signed raw requests (signed with the official
+"""Helpers for the wire-level API tests: hand-signed raw requests (signed with the official
 SDK's own ``tencentcloud.common.sign`` code) and checks of the reply envelope."""
 
 from __future__ import annotations

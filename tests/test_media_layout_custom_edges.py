@@ -1,4 +1,4 @@
-"""Adversarial checks of Custom layouts (DESIGN §3, reference §3.4-§3.7).
+"""Checks of Custom layouts (DESIGN §3, reference §3.4-§3.7).
 
 Canvas 641x271 (odd: rounded up to 642x272) on #101820. Slots, in list order:
 

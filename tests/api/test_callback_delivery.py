@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from .adversarial_support import Blackhole, Receiver, closed_port
 from .conftest import Creds, ServerProcess, call, cli_create_app, sdk, small_recording, wait_for
+from .wire_support import Blackhole, Receiver, closed_port
 
 ENVELOPE = {"Timestamp", "SdkAppId", "ExpireTime", "Sign", "EventType", "EventData"}
 LIFECYCLE = {"TaskId", "RoomId", "RecordUserId"}

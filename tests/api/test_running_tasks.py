@@ -16,9 +16,9 @@ from tencentcloud.tiw.v20190919 import models
 from mixdown.domain.media import MediaInfo
 from mixdown.domain.recording import Recording
 
-from .adversarial_support import pace
 from .conftest import Creds, InProcessServer, call, sdk, wait_for
 from .fakes import FakeEngine, manifest
+from .wire_support import pace
 
 TASKS = 7
 RECORDINGS = 3

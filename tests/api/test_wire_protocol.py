@@ -19,7 +19,8 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tiw.v20190919 import models, tiw_client
 
-from .adversarial_support import (
+from .conftest import Creds, ServerProcess, call, cli_create_app, sdk
+from .wire_support import (
     FORM,
     envelope,
     error_code,
@@ -29,7 +30,6 @@ from .adversarial_support import (
     v1_get,
     v1_params,
 )
-from .conftest import Creds, ServerProcess, call, cli_create_app, sdk
 
 READ = "DescribeOnlineRecordCallback"
 

@@ -1,4 +1,4 @@
-"""Adversarial checks of ``result.json`` against the files on disk (DESIGN §1, §2; reference
+"""Checks of ``result.json`` against the files on disk (DESIGN §1, §2; reference
 §3.10 VideoInfo, §3.11 OmittedDuration).
 
 An 8 s recording without Concat, paused 2000-3000 and 5000-5600 (TotalTime 6400):

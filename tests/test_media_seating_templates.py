@@ -1,4 +1,4 @@
-"""Adversarial checks of who sits where over time in the built-in templates (DESIGN §1 kind
+"""Checks of who sits where over time in the built-in templates (DESIGN §1 kind
 table, §3 "Who goes where").
 
 ``crowd`` (template 2, 6 s, ``TeacherId`` "teach" who never comes, so slot 1 stays empty and

@@ -18,8 +18,8 @@ import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.tiw.v20190919 import models
 
-from .adversarial_support import error_code, post_json
 from .conftest import T0, Creds, ServerProcess, call, cli_create_app, sdk, small_recording, wait_for
+from .wire_support import error_code, post_json
 
 PAUSE = {"PauseTime": T0 + 1000, "ResumeTime": T0 + 2000}
 STYLES = [
