@@ -353,33 +353,25 @@ def _stream_render(
         )
         video = VideoPlan(width, height, "#000000", filler_image, placements)
     audio = AudioPlan((tuple(audio_clips),)) if audio_clips else None
-    outputs: list[OutputPlan] = []
     label = "whiteboard" if kind is StreamKind.WHITEBOARD else f"{kind.value}_{stream.stream_id}"
-    if video is not None or audio is not None:
-        outputs.append(
-            OutputPlan(
-                name=_unique(f"{label}_{start}.mp4", names),
-                format="mp4",
-                video_type=kind.video_type,
-                user_id=stream.user_id,
-                play_time=start,
-                duration=end - start,
-                video=video,
-                audio=audio,
-            )
-        )
+    if video is None and audio is None:
+        return Render((), end - start)
+    main = OutputPlan(
+        name=_unique(f"{label}_{start}.mp4", names),
+        format="mp4",
+        video_type=kind.video_type,
+        user_id=stream.user_id,
+        play_time=start,
+        duration=end - start,
+        video=video,
+        audio=audio,
+    )
+    outputs = [main]
     if audio_file and audio is not None:
+        # The same sound on the same span, as its own file.
+        name = _unique(f"audio_{label}_{start}.mp3", names)
         outputs.append(
-            OutputPlan(
-                name=_unique(f"audio_{label}_{start}.mp3", names),
-                format="mp3",
-                video_type=VideoType.AUDIO,
-                user_id=stream.user_id,
-                play_time=start,
-                duration=end - start,
-                video=None,
-                audio=audio,
-            )
+            replace(main, name=name, format="mp3", video_type=VideoType.AUDIO, video=None)
         )
     return Render(tuple(outputs), end - start)
 
