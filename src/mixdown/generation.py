@@ -23,20 +23,25 @@ from mixdown.planning.reporting import build_report
 from mixdown.render.executor import Published, execute
 from mixdown.render.probe import probe_media
 from mixdown.render.progress import Progress
-from mixdown.render.source import MediaSource
+from mixdown.render.source import MediaSource, UrlPolicy
 from mixdown.settings import Settings
 
 
-def _temp_source(settings: Settings) -> MediaSource:
-    return MediaSource(Path(tempfile.mkdtemp(prefix="mixdown-")), settings.max_download_bytes)
+def _temp_source(settings: Settings, url_guard: UrlPolicy | None = None) -> MediaSource:
+    work = Path(tempfile.mkdtemp(prefix="mixdown-"))
+    return MediaSource(work, settings.max_download_bytes, url_guard)
 
 
 def probe_recording(
-    recording: Recording, settings: Settings, source: MediaSource | None = None
+    recording: Recording,
+    settings: Settings,
+    source: MediaSource | None = None,
+    url_guard: UrlPolicy | None = None,
 ) -> dict[str, MediaInfo]:
-    """Probe every segment (main and small); errors name the file (the first in order)."""
+    """Probe every segment (main and small); errors name the file (the first in order).
+    ``url_guard`` checks each URL downloaded, and every redirect on the way."""
     own = source is None
-    src = source or _temp_source(settings)
+    src = source or _temp_source(settings, url_guard)
     try:
         urls = list(dict.fromkeys(seg.url for seg in recording.all_segments()))
         paths = [src.local(url) for url in urls]
@@ -67,10 +72,11 @@ def generate(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     source: MediaSource | None = None,
+    url_guard: UrlPolicy | None = None,
 ) -> GenerationResult:
     """Render every output into ``out_dir``; VideoUrl is the file name inside it."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    src = source or MediaSource(out_dir / ".work", settings.max_download_bytes)
+    src = source or MediaSource(out_dir / ".work", settings.max_download_bytes, url_guard)
     try:
         if probes is None:
             probes = probe_recording(recording, settings, src)

@@ -37,13 +37,15 @@ class Engine(Protocol):
 class LocalEngine:
     """``mixdown.generation`` in this process, ffmpeg as a subprocess."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, url_guard: Callable[[str], None] | None = None) -> None:
         self._settings = settings
+        #: Checks every URL downloaded, redirects included (the service's host policy).
+        self._url_guard = url_guard
 
     def probe(self, recording: Recording) -> dict[str, MediaInfo]:
         from mixdown.generation import probe_recording
 
-        return probe_recording(recording, self._settings)
+        return probe_recording(recording, self._settings, url_guard=self._url_guard)
 
     def generate(
         self,
@@ -65,4 +67,5 @@ class LocalEngine:
             probes=probes,
             progress=progress,
             cancel=cancel,
+            url_guard=self._url_guard,
         )

@@ -58,7 +58,7 @@ class Service:
         self.jobs = JobContext(
             db=self.db,
             storage=self.storage,
-            engine=engine or LocalEngine(settings),
+            engine=engine or LocalEngine(settings, url_guard=self.policy.fetch_guard),
             base_url=config.base_url,
             notify=self.dispatcher.wake,
             clock=clock,

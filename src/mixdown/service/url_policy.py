@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from mixdown.api import faults
 from mixdown.api.faults import ApiError
+from mixdown.errors import MediaError
 
 Resolver = Callable[[str], list[str]]
 _MAX_URL = 4096
@@ -137,6 +138,19 @@ class UrlPolicy:
         refusal = self.host_refusal(host)
         if refusal:
             raise ApiError(faults.INVALID_PARAMETER_VALUE, f"Callback: {refusal}")
+
+    def fetch_guard(self, url: str) -> None:
+        """For the media downloader, at fetch time and on every redirect: MediaError when an
+        http(s) URL's host may not be contacted (local paths were checked at import)."""
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            raise MediaError(f"{url}: malformed URL") from None
+        if parts.scheme.lower() not in ("http", "https"):
+            return
+        refusal = self.host_refusal(parts.hostname or "")
+        if refusal:
+            raise MediaError(f"{url}: {refusal}")
 
     def callback_guard(self, url: str) -> None:
         """For the dispatcher: ValueError when the URL's host is no longer allowed."""
