@@ -51,7 +51,7 @@ class FakeEngine:
         probes: Mapping[str, MediaInfo],
         progress: Callable[[float], None],
         cancel: threading.Event,
-    ) -> dict[str, Any]:
+    ) -> GenerationResult:
         with self.lock:
             self.generated.append(out_dir)
         (out_dir / "partial.tmp").write_bytes(b"half")

@@ -81,10 +81,9 @@ def _output(
 ) -> OutputReport:
     uses = _sources(plan, out, probes, streams)
     warnings: list[Notice] = list(out.notices)
-    drawn = _drawn(out)
-    for index in dict.fromkeys(_used(out)):
-        url = plan.inputs[index].url
-        warnings += _source_warnings(out, url, probes[url], streams.get(url, ""), index in drawn)
+    drawn = {u.url for u in uses if u.track == "video"}
+    for url in dict.fromkeys(u.url for u in uses):
+        warnings += _source_warnings(out, url, probes[url], streams.get(url, ""), url in drawn)
     warnings += _decoder_warnings(plan, facts.decoding, facts.method, streams)
     warnings += _measured_warnings(out, facts.measured)
     return OutputReport(
@@ -97,20 +96,6 @@ def _output(
         sources=uses,
         warnings=tuple(dict.fromkeys(warnings)),
     )
-
-
-def _drawn(out: OutputPlan) -> set[int]:
-    if out.copy is not None:
-        return {out.copy.input} if out.copy.video else set()
-    return {p.input for p in out.video.placements} if out.video else set()
-
-
-def _used(out: OutputPlan) -> list[int]:
-    if out.copy is not None:
-        return [out.copy.input]
-    used = [p.input for p in out.video.placements] if out.video else []
-    used += [c.input for lane in out.audio.lanes for c in lane] if out.audio else []
-    return used
 
 
 def _sources(
