@@ -38,9 +38,9 @@ import av
 from bench.inputs import ensure_inputs, ffmpeg_version
 from bench.measure import Sample, machine, run_measured
 from bench.scenario import make_scenario
-from mixdown.documents import load_manifest
 from mixdown.domain.parameters import GenerationParams
 from mixdown.generation import probe_recording
+from mixdown.input_files import load_manifest
 from mixdown.planning.chunking import chunk_render, cut_points
 from mixdown.planning.plan import Plan, Render
 from mixdown.planning.planner import plan_generation

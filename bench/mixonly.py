@@ -15,9 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from mixdown.documents import load_manifest
 from mixdown.domain.parameters import GenerationParams
 from mixdown.generation import probe_recording
+from mixdown.input_files import load_manifest
 from mixdown.planning.planner import plan_generation
 from mixdown.render.command import build_command
 from mixdown.render.runner import run_ffmpeg

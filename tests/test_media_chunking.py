@@ -30,12 +30,12 @@ import pytest
 
 import mediacheck as mc
 from mediacheck import Piece
-from mixdown.documents import load_manifest
 from mixdown.domain.geometry import Rect
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.timing import Span
 from mixdown.errors import RenderError
 from mixdown.generation import probe_recording
+from mixdown.input_files import load_manifest
 from mixdown.planning.chunking import chunk_render
 from mixdown.planning.plan import (
     AudioPlan,

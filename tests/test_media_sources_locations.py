@@ -21,10 +21,10 @@ from PIL import Image
 import mediacheck as mc
 from mediacheck import Generated, Piece
 from mixdown.cli import main
-from mixdown.documents import load_manifest
 from mixdown.domain.parameters import GenerationParams
 from mixdown.errors import Cancelled
 from mixdown.generation import generate
+from mixdown.input_files import load_manifest
 from mixdown.planning.plan import Plan
 from mixdown.render.executor import Published, execute
 from mixdown.settings import Settings

@@ -25,6 +25,7 @@ from mixdown.generation import generate_from_manifest
 from mixdown.render.progress import Progress
 from mixdown.settings import Settings
 from mixdown.synth import ClipSpec, make_clip, run_ffmpeg
+from mixdown.tiw import documents
 
 START_MS = 1_700_000_000_000
 LENGTH_MS = 30_000
@@ -146,7 +147,7 @@ def run_demo(out_dir: Path, settings: Settings, progress: Progress | None = None
     manifest = write_inputs(out_dir / "inputs", settings.ffmpeg, part(0.0, 0.1))
     output = out_dir / "output"
     result = generate_from_manifest(manifest, None, output, settings, progress=part(0.1, 0.95))
-    tiw = result.to_tiw()
+    tiw = documents.result(result)
     infos: list[dict[str, Any]] = list(tiw["VideoInfoList"])
     sheet = None
     mix = next((v for v in infos if v.get("VideoType") == MIX_VIDEO_TYPE), None)

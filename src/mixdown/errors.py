@@ -9,6 +9,12 @@ from __future__ import annotations
 
 #: A value of the wrong JSON type, wherever it arrives (API body, manifest, parameters file).
 TYPE_UNMATCHED = "InvalidParameter.BodyParameterTypeUnmatched"
+#: A request names a parameter its action does not have.
+UNKNOWN_PARAMETER = "UnknownParameter"
+#: A request leaves out a parameter its action requires.
+MISSING_PARAMETER = "MissingParameter"
+#: A value of the right type that no parameter may take (out of range, too many items).
+INVALID_PARAMETER_VALUE = "InvalidParameterValue"
 #: A recording or generation failed for a reason of ours (TIW's own code for it).
 RECORD_FAILED = "FailedOperation.Record"
 
@@ -47,7 +53,7 @@ class ManifestError(InvalidParameter):
 
 
 class InvalidParameterValue(MixdownError):
-    code = "InvalidParameterValue"
+    code = INVALID_PARAMETER_VALUE
 
 
 class MediaError(MixdownError):
@@ -74,6 +80,19 @@ class Cancelled(MixdownError):
     user_error = False
 
 
+class ResourceUnavailable(MixdownError):
+    """A service Mixdown depends on (the database) does not answer."""
+
+    code = "ResourceUnavailable"
+
+
 class InternalError(MixdownError):
     code = "InternalError"
+    user_error = False
+
+
+class StorageError(MixdownError):
+    """The object store (a folder or S3) failed; the message names the bucket and key."""
+
+    code = "FailedOperation.Storage"
     user_error = False

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mixdown.documents import load_manifest, load_params
 from mixdown.domain.media import MediaInfo
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
 from mixdown.domain.result import GenerationResult as GenerationResult
 from mixdown.domain.result import VideoInfo as VideoInfo
 from mixdown.errors import MediaError
+from mixdown.input_files import load_manifest, load_params
 from mixdown.planning.plan import Plan
 from mixdown.planning.planner import plan_generation
 from mixdown.planning.reporting import build_report
@@ -25,6 +25,7 @@ from mixdown.render.probe import probe_media
 from mixdown.render.progress import Progress
 from mixdown.render.source import MediaSource, UrlPolicy
 from mixdown.settings import Settings
+from mixdown.tiw import documents
 
 
 def _temp_source(settings: Settings, url_guard: UrlPolicy | None = None) -> MediaSource:
@@ -132,7 +133,7 @@ def generate_from_manifest(
     recording = load_manifest(manifest_path)
     params = load_params(params_path)
     result = generate(recording, params, out_dir, settings, progress=progress, cancel=cancel)
-    text = json.dumps(result.to_document(), indent=2)
+    text = json.dumps(documents.result_document(result), indent=2)
     (out_dir / "result.json").write_text(text + "\n", encoding="utf-8")
     return result
 

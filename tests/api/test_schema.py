@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from mixdown.api.faults import ApiError
-from mixdown.api.schema import conform, integer, string
-from mixdown.api.shapes import GENERATION_PARAMS, MANIFEST
+from mixdown.errors import MixdownError
+from mixdown.tiw.schema import conform, integer, string
+from mixdown.tiw.types import MANIFEST, PARAMETER_FIELDS
 
-CREATE = {"SdkAppId": integer(True), "OnlineRecordTaskId": string(True), **GENERATION_PARAMS}
+CREATE = {
+    "SdkAppId": integer(required=True),
+    "OnlineRecordTaskId": string(required=True),
+    **PARAMETER_FIELDS,
+}
 
 
 def code_of(params: dict[str, object], *, flat: bool, shape: object = CREATE) -> str:
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(MixdownError) as err:
         conform(params, shape, flat=flat)  # type: ignore[arg-type]
     return err.value.code
 
@@ -82,7 +86,7 @@ def test_a_manifest_rebuilds_from_flattened_names() -> None:
         "Streams.0.Segments.0.Url": "t.mp4",
         "Streams.0.Segments.0.StartTime": "1700000000000",
     }
-    out = conform(flat, MANIFEST, flat=True)
+    out = conform(flat, MANIFEST.fields, flat=True)
     assert out["Streams"] == [
         {"StreamId": "teacher", "Segments": [{"Url": "t.mp4", "StartTime": 1700000000000}]}
     ]

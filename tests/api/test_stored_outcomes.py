@@ -14,6 +14,7 @@ from mixdown.store.database import Database
 from mixdown.store.models import FINISHED
 from mixdown.store.outcomes import failure_of, result_of
 from mixdown.store.recordings import add_recording, finish_recording, recording_by_id
+from mixdown.tiw import documents
 
 VIDEO = VideoInfo(0, 2048, "mp4", 2000, "whiteboard_0.mp4", "0" * 32, 2, "", 160, 120)
 REPORT = GenerationReport(
@@ -64,7 +65,7 @@ def test_a_committed_result_reads_back_from_the_store_as_the_same_result(tmp_pat
         row = tasks.task_by_id(s, task_id)
         assert row is not None
         assert (row.status, row.output_token, failure_of(row)) == (FINISHED, "tok", None)
-        assert row.result == RESULT.to_document()
+        assert row.result == documents.result_document(RESULT)
         assert result_of(row) == RESULT
 
 

@@ -32,9 +32,13 @@ LAYERS: tuple[tuple[frozenset[str], str], ...] = (
         "planning is pure (recording, params, probes -> plan); synth makes media of domain values",
     ),
     (
-        frozenset({"render", "store", "storage", "documents"}),
+        frozenset({"tiw"}),
+        "TIW's types declared once: checked at the API, read into domain values, written back",
+    ),
+    (
+        frozenset({"render", "store", "storage", "input_files"}),
         "render runs plans through ffmpeg; store saves domain and plan shapes; storage holds "
-        "files; documents reads the manifest and params files that planning parses",
+        "files; input_files reads the manifest and params files that tiw reads",
     ),
     (
         frozenset({"callbacks", "generation"}),

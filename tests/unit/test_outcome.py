@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from mixdown.callbacks import events
 from mixdown.domain.outcome import Failure, Interrupted
 from mixdown.domain.result import GenerationResult
 from mixdown.errors import RECORD_FAILED, Cancelled, MediaError
 from mixdown.jobs.pipeline import verdict
+from mixdown.tiw import documents as events
 
 STARTED = events.generation_started("task", "rec", 42, "42")
 SUMMARY = {

@@ -17,6 +17,9 @@ from mixdown.domain.report import (
     SourceUse,
 )
 from mixdown.domain.result import GenerationResult, OmittedDuration, VideoInfo
+from mixdown.tiw import documents
+from mixdown.tiw.schema import read
+from mixdown.tiw.types import VIDEO_INFO
 
 CAMERA = VideoInfo(
     play_time=1200,
@@ -50,6 +53,10 @@ def _stored(document: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
+def _document(report: GenerationReport) -> dict[str, Any]:
+    return documents.result_document(_result(report))
+
+
 def test_a_result_reads_back_from_its_stored_document_as_the_same_result() -> None:
     report = GenerationReport(
         (
@@ -58,19 +65,19 @@ def test_a_result_reads_back_from_its_stored_document_as_the_same_result() -> No
         )
     )
     result = _result(report)
-    assert GenerationResult.from_document(_stored(result.to_document())) == result
+    assert documents.read_result_document(_stored(documents.result_document(result))) == result
 
 
 def test_a_stored_document_reads_back_to_the_same_document() -> None:
     measured = Measured(4800, video_start_ms=40, audio_start_ms=61, width=320, height=240)
-    document = _stored(_result(GenerationReport((_output("c.mp4", measured),))).to_document())
-    assert GenerationResult.from_document(document).to_document() == document
+    document = _stored(_document(GenerationReport((_output("c.mp4", measured),))))
+    assert documents.result_document(documents.read_result_document(document)) == document
 
 
 def test_a_report_keeps_the_duration_and_audio_offset_of_a_reading_not_its_starts() -> None:
     measured = Measured(4800, video_start_ms=40, audio_start_ms=61, width=320, height=240)
-    document = _stored(_result(GenerationReport((_output("c.mp4", measured),))).to_document())
-    report = GenerationResult.from_document(document).report
+    document = _stored(_document(GenerationReport((_output("c.mp4", measured),))))
+    report = documents.read_result_document(document).report
     assert report is not None
     assert report.outputs[0].measured == Measured(4800, 0, 21)
     assert report.outputs[0].measured.av_offset_ms == measured.av_offset_ms
@@ -78,7 +85,7 @@ def test_a_report_keeps_the_duration_and_audio_offset_of_a_reading_not_its_start
 
 def test_the_document_is_tiws_result_with_the_report_beside_it() -> None:
     report = GenerationReport((_output("camera_teacher.mp4", Measured(4800, 0, 0), TRUNCATED),))
-    document = _result(report).to_document()
+    document = documents.result_document(_result(report))
     assert list(document) == ["TotalTime", "OmittedDurations", "VideoInfoList", REPORT_KEY]
     assert document["OmittedDurations"] == [
         {"VideoTime": 2000, "PauseTime": 1_700_000_002_000, "ResumeTime": 1_700_000_003_000}
@@ -89,20 +96,20 @@ def test_the_document_is_tiws_result_with_the_report_beside_it() -> None:
 
 def test_a_result_without_a_report_is_stored_and_read_back_without_one() -> None:
     result = _result(None)
-    document = result.to_document()
-    assert REPORT_KEY not in document and document == result.to_tiw()
-    back = GenerationResult.from_document(_stored(document))
+    document = documents.result_document(result)
+    assert REPORT_KEY not in document and document == documents.result(result)
+    back = documents.read_result_document(_stored(document))
     assert back == result and back.report is None and back.warnings == ()
 
 
 def test_an_empty_report_is_still_a_report() -> None:
-    back = GenerationResult.from_document(_stored(_result(GenerationReport(())).to_document()))
+    back = documents.read_result_document(_stored(_document(GenerationReport(()))))
     assert back.report == GenerationReport(())
 
 
 def test_a_video_info_stored_without_an_id_reads_back_with_none() -> None:
-    stored = {k: v for k, v in CAMERA.to_tiw().items() if k != "VideoId"}
-    assert VideoInfo.from_tiw(stored).video_id == ""
+    stored = {k: v for k, v in documents.video_infos([CAMERA])[0].items() if k != "VideoId"}
+    assert read(stored, VIDEO_INFO).video_id == ""
 
 
 def test_the_results_warnings_are_its_reports_each_cause_once() -> None:
@@ -114,4 +121,4 @@ def test_the_results_warnings_are_its_reports_each_cause_once() -> None:
     )
     result = _result(twice)
     assert result.warnings == (TRUNCATED,)
-    assert twice.warning_count == 2 == result.to_document()[REPORT_KEY]["WarningCount"]
+    assert twice.warning_count == 2 == documents.result_document(result)[REPORT_KEY]["WarningCount"]

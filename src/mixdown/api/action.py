@@ -8,10 +8,10 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from mixdown.api.schema import Shape
 from mixdown.settings import Settings
 from mixdown.store.database import Database
 from mixdown.store.models import App
+from mixdown.tiw.schema import Fields
 
 
 class UrlChecks(Protocol):
@@ -64,7 +64,7 @@ Prepare = Callable[[Database, Services, int, dict[str, Any]], None]
 @dataclass(frozen=True)
 class Action:
     name: str
-    shape: Shape
+    shape: Fields
     handler: Handler
     #: The parameter naming the app (DescribeRunningTasks spells it ``SdkAppID``).
     app_param: str = "SdkAppId"

@@ -7,10 +7,9 @@ from typing import Any
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext
 from mixdown.api.faults import ApiError
-from mixdown.api.schema import integer, string
-from mixdown.api.shapes import APP
 from mixdown.store.callback_configs import get_target, set_target
 from mixdown.store.models import GENERATION, RECORD
+from mixdown.tiw.types import APP, SET_CALLBACK, SET_CALLBACK_KEY
 
 MAX_KEY = 64
 
@@ -50,12 +49,12 @@ def _actions(noun: str, kind: str) -> list[Action]:
     return [
         Action(
             f"Set{noun}Callback",
-            {"SdkAppId": integer(True), "Callback": string(True)},
+            SET_CALLBACK,
             _set_url(kind),
         ),
         Action(
             f"Set{noun}CallbackKey",
-            {"SdkAppId": integer(True), "CallbackKey": string(True)},
+            SET_CALLBACK_KEY,
             _set_key(kind),
         ),
         Action(f"Describe{noun}Callback", APP, _describe(kind)),

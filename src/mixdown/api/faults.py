@@ -6,7 +6,10 @@ They join the one error tree (``mixdown.errors.MixdownError``); the envelope tur
 
 from __future__ import annotations
 
+from mixdown.errors import INVALID_PARAMETER_VALUE as INVALID_PARAMETER_VALUE
+from mixdown.errors import MISSING_PARAMETER as MISSING_PARAMETER
 from mixdown.errors import TYPE_UNMATCHED as TYPE_UNMATCHED
+from mixdown.errors import UNKNOWN_PARAMETER as UNKNOWN_PARAMETER
 from mixdown.errors import MixdownError
 
 SIGNATURE_FAILURE = "AuthFailure.SignatureFailure"
@@ -16,10 +19,7 @@ INVALID_AUTHORIZATION = "AuthFailure.InvalidAuthorization"
 INVALID_ACTION = "InvalidAction"
 NO_SUCH_VERSION = "NoSuchVersion"
 UNSUPPORTED_PROTOCOL = "UnsupportedProtocol"
-MISSING_PARAMETER = "MissingParameter"
-UNKNOWN_PARAMETER = "UnknownParameter"
 INVALID_PARAMETER = "InvalidParameter"
-INVALID_PARAMETER_VALUE = "InvalidParameterValue"
 CALLBACK_ADDRESS = "InvalidParameter.CallbackAddressFormatError"
 SDK_APP_ID_NOT_FOUND = "InvalidParameter.SdkAppIdNotFound"
 UNAUTHORIZED_SDK_APP_ID = "UnauthorizedOperation.SdkAppId"

@@ -13,12 +13,12 @@ from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext, Services
 from mixdown.api.faults import ApiError
 from mixdown.api.limiter import RateLimiter
-from mixdown.api.schema import conform
 from mixdown.api.signature import verify_call
 from mixdown.api.wire import ApiCall
 from mixdown.store.apps import find_app, secret_key_of
 from mixdown.store.database import Database
 from mixdown.store.models import App
+from mixdown.tiw.schema import conform
 
 API_VERSION = "2019-09-19"
 

@@ -9,24 +9,22 @@ from sqlalchemy.orm import Session
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext, Services
 from mixdown.api.faults import ApiError
-from mixdown.api.schema import integer, string
-from mixdown.api.shapes import APP_TASK, GENERATION_PARAMS
 from mixdown.domain.media import probes_from_json
-from mixdown.planning.manifest import parse_manifest
-from mixdown.planning.params import PARAM_KEYS, params_to_tiw, parse_params
 from mixdown.planning.planner import plan_generation
 from mixdown.store.database import Database
 from mixdown.store.models import FINISHED, QUEUED, GenerationTask, Recording
-from mixdown.store.outcomes import failure_of, result_of
+from mixdown.store.outcomes import failure_of, published_videos, recording_of, result_of
 from mixdown.store.recordings import get_recording, recording_by_id
-from mixdown.store.shapes import video_infos
 from mixdown.store.tasks import create_task, get_task
+from mixdown.tiw import documents
+from mixdown.tiw.schema import integer, string
+from mixdown.tiw.types import APP_TASK, CREATE_VIDEO_GENERATION_TASK, PARAMETER_FIELDS
 
+#: A params file may leave out the task and app; a request may not.
 _CREATE = {
-    "OnlineRecordTaskId": string(True),
-    "SdkAppId": integer(True),
-    **GENERATION_PARAMS,
-    "ExtraData": string(),
+    **CREATE_VIDEO_GENERATION_TASK.fields,
+    "OnlineRecordTaskId": string(required=True),
+    "SdkAppId": integer(required=True),
 }
 
 
@@ -37,23 +35,22 @@ def prepare_create(
     worker; outside the write transaction, since a long recording takes seconds to plan."""
     with db.transaction() as session:
         row = _finished_recording(session, sdk_app_id, params["OnlineRecordTaskId"])
-        manifest, probes_json = row.manifest, row.probes or {}
-    own = {k: params[k] for k in PARAM_KEYS if k in params}
+        recording, probes_json = recording_of(row), row.probes or {}
+    own = {k: params[k] for k in PARAMETER_FIELDS if k in params}
     services.policy.params(own)
-    recording = parse_manifest(manifest, base_dir=None)
     probes = probes_from_json(probes_json)
-    plan_generation(recording, parse_params(own), probes, services.settings)
+    plan_generation(recording, documents.read_params(own), probes, services.settings)
 
 
 def create_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
     recording_id = params["OnlineRecordTaskId"]
     _finished_recording(ctx.session, ctx.app.sdk_app_id, recording_id)
-    generation = parse_params({k: params[k] for k in PARAM_KEYS if k in params})
+    generation = documents.read_params(params)
     task = create_task(
         ctx.session,
         ctx.app,
         recording_id=recording_id,
-        params=params_to_tiw(generation),
+        params=documents.parameters(generation),
         now_ms=ctx.now_ms,
     )
     task_id = task.task_id
@@ -96,7 +93,7 @@ def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -
     task = describable_task(ctx, params["TaskId"])
     recording = recording_by_id(ctx.session, task.recording_id)
     assert recording is not None
-    infos = video_infos(task, ctx.services.base_url)
+    infos = published_videos(task, ctx.services.base_url)
     result = result_of(task)
     progress = 0 if task.status == QUEUED else 100 if task.status == FINISHED else task.progress
     return {

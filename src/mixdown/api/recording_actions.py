@@ -7,15 +7,16 @@ from typing import Any
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext
 from mixdown.api.faults import ApiError
-from mixdown.api.shapes import APP, APP_TASK, MANIFEST, START_ONLINE_RECORD
-from mixdown.callbacks import events
-from mixdown.planning.manifest import parse_manifest
 from mixdown.store import deliveries
 from mixdown.store.identifiers import new_task_id
 from mixdown.store.models import RECORD
-from mixdown.store.outcomes import failure_of
+from mixdown.store.outcomes import failure_of, online_record
 from mixdown.store.recordings import add_recording, get_recording
-from mixdown.store.shapes import recording_summary
+from mixdown.tiw import documents
+from mixdown.tiw.types import APP, APP_TASK, MANIFEST, START_ONLINE_RECORD
+
+#: A manifest's fields, less the TaskId the server gives, for the caller's app.
+_IMPORT = {**APP, **{k: f for k, f in MANIFEST.fields.items() if k not in APP and k != "TaskId"}}
 
 _LIVE_UNSUPPORTED = (
     "{action}: live recording is not supported by this server yet; record the class "
@@ -27,7 +28,7 @@ def import_online_record(ctx: ActionContext, params: dict[str, Any]) -> dict[str
     manifest = ctx.services.policy.manifest({k: v for k, v in params.items() if k != "SdkAppId"})
     task_id = new_task_id()
     manifest["TaskId"], manifest["SdkAppId"] = task_id, ctx.app.sdk_app_id
-    recording = parse_manifest(manifest, base_dir=None)
+    recording = documents.read_manifest(manifest)
     add_recording(
         ctx.session,
         task_id=task_id,
@@ -39,8 +40,8 @@ def import_online_record(ctx: ActionContext, params: dict[str, Any]) -> dict[str
         now_ms=ctx.now_ms,
     )
     # An import replays the lifecycle: it started and stopped; it finishes once probed.
-    lifecycle = events.record_lifecycle(task_id, recording.room_id, recording.record_user_id)
-    for event_type in (events.RECORD_STARTED, events.RECORD_STOPPED):
+    lifecycle = documents.record_lifecycle(task_id, recording.room_id, recording.record_user_id)
+    for event_type in (documents.RECORD_STARTED, documents.RECORD_STOPPED):
         deliveries.enqueue(
             ctx.session,
             sdk_app_id=ctx.app.sdk_app_id,
@@ -62,7 +63,7 @@ def describe_online_record(ctx: ActionContext, params: dict[str, Any]) -> dict[s
     failure = failure_of(row)
     if failure is not None:
         raise ApiError(failure.code, failure.message or "the recording failed")
-    return recording_summary(row)
+    return online_record(row)
 
 
 def _live(name: str) -> Action:
@@ -73,7 +74,7 @@ def _live(name: str) -> Action:
 
 
 ACTIONS = [
-    Action("ImportOnlineRecord", {**APP, **MANIFEST}, import_online_record),
+    Action("ImportOnlineRecord", _IMPORT, import_online_record),
     Action("DescribeOnlineRecord", APP_TASK, describe_online_record),
     *(
         _live(name)

@@ -7,9 +7,8 @@ from typing import Any
 
 from mixdown.api.action import Action, ActionContext
 from mixdown.api.generation_actions import describable_task
-from mixdown.api.shapes import APP_TASK
-from mixdown.store.outcomes import result_of
-from mixdown.store.shapes import file_url
+from mixdown.store.outcomes import file_url, result_of
+from mixdown.tiw.types import APP_TASK
 
 
 def describe_video_generation_report(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -9,23 +9,15 @@ from typing import Any
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext
 from mixdown.api.faults import ApiError
-from mixdown.api.schema import integer, string
 from mixdown.store.models import QUEUED
 from mixdown.store.recordings import recording_by_id, running_recordings
 from mixdown.store.tasks import running_tasks
+from mixdown.tiw.types import DESCRIBE_RUNNING_TASKS
 
 WINDOW_MS = 3 * 24 * 3600 * 1000
 #: TIW's examples print times as Beijing time without a zone.
 _TIW_ZONE = timezone(timedelta(hours=8))
 _OTHER_KINDS = ("TranscodeH5", "TranscodeJPG", "WhiteboardPush")
-
-_SHAPE = {
-    "SdkAppID": integer(True),
-    "TaskType": string(True),
-    "Offset": integer(),
-    "Limit": integer(),
-}
-
 
 def _time(ms: int) -> str:
     return (
@@ -96,4 +88,11 @@ def describe_running_tasks(ctx: ActionContext, params: dict[str, Any]) -> dict[s
     return {"Total": total, "Tasks": items}
 
 
-ACTIONS = [Action("DescribeRunningTasks", _SHAPE, describe_running_tasks, app_param="SdkAppID")]
+ACTIONS = [
+    Action(
+        "DescribeRunningTasks",
+        DESCRIBE_RUNNING_TASKS,
+        describe_running_tasks,
+        app_param="SdkAppID",
+    )
+]

@@ -6,16 +6,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mixdown.callbacks import events
 from mixdown.domain.outcome import Failure
 from mixdown.errors import RECORD_FAILED, MixdownError
 from mixdown.jobs.context import JobContext
-from mixdown.planning.manifest import parse_manifest
 from mixdown.planning.planner import recording_stop
 from mixdown.store import deliveries
 from mixdown.store.models import FINISHED, RECORD
+from mixdown.store.outcomes import online_record, recording_of
 from mixdown.store.recordings import finish_recording, recording_by_id
-from mixdown.store.shapes import recording_summary
+from mixdown.tiw import documents
 
 _log = logging.getLogger("mixdown.jobs")
 
@@ -30,12 +29,12 @@ class ImportJob:
             row = recording_by_id(s, recording_id)
             if row is None or row.status == FINISHED:
                 return
-            manifest = row.manifest
+            stored = row
         probes: dict[str, Any] | None = None
         stop_ms: int | None = None
         failure: Failure | None = None
         try:
-            recording = parse_manifest(manifest, base_dir=None)
+            recording = recording_of(stored)
             found = ctx.engine.probe(recording)
             probes = {url: info.to_json() for url, info in found.items()}
             # No media after the start: the recording has no length (TotalTime 0), and a
@@ -57,9 +56,9 @@ class ImportJob:
                 s,
                 sdk_app_id=row.sdk_app_id,
                 kind=RECORD,
-                event_type=events.RECORD_FINISHED,
+                event_type=documents.RECORD_FINISHED,
                 task_id=row.task_id,
-                event_data=events.record_finished(recording_summary(row), failure),
+                event_data=documents.record_finished(online_record(row), failure),
                 now_ms=ctx.now_ms(),
             )
         ctx.notify()

@@ -16,20 +16,18 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Any
 
-from mixdown.callbacks import events
 from mixdown.domain.media import probes_from_json
 from mixdown.domain.outcome import Failure, Interrupted
 from mixdown.domain.report import GenerationReport
 from mixdown.domain.result import GenerationResult, VideoInfo
 from mixdown.errors import RECORD_FAILED, Cancelled, MixdownError
 from mixdown.jobs.context import JobContext
-from mixdown.planning.manifest import parse_manifest
-from mixdown.planning.params import parse_params
 from mixdown.store import deliveries, tasks
 from mixdown.store.identifiers import new_token
-from mixdown.store.models import GENERATION, GenerationTask
+from mixdown.store.models import GENERATION, GenerationTask, Recording
+from mixdown.store.outcomes import published_videos, recording_of
 from mixdown.store.recordings import recording_by_id
-from mixdown.store.shapes import video_infos
+from mixdown.tiw import documents
 
 _log = logging.getLogger("mixdown.jobs")
 _PROGRESS_EVERY_S = 0.5
@@ -48,7 +46,7 @@ class GenerationJob:
             task = tasks.task_by_id(s, task_id)
             recording = recording_by_id(s, task.recording_id) if task else None
             assert task is not None and recording is not None
-            started = events.generation_started(
+            started = documents.generation_started(
                 task_id, recording.task_id, recording.room_id, recording.group_id
             )
             if claim.attempts > ctx.max_attempts:
@@ -56,12 +54,12 @@ class GenerationJob:
                 self._finish(s, task, started, Failure(RECORD_FAILED, message), None)
                 return
             if claim.first:
-                self._event(s, task, events.GENERATION_STARTED, started)
-            manifest, probes_json, params_json = recording.manifest, recording.probes, task.params
+                self._event(s, task, documents.GENERATION_STARTED, started)
+            stored, probes_json, params_json = recording, recording.probes, task.params
         ctx.notify()
         _log.info("generation started", extra={"task_id": task_id, "attempt": claim.attempts})
         token = new_token()
-        outcome = self._render(task_id, attempt_id, token, manifest, probes_json, params_json)
+        outcome = self._render(task_id, attempt_id, token, stored, probes_json, params_json)
         if isinstance(outcome, Interrupted):  # shut down mid-render: left for the restart
             with ctx.db.transaction() as s:
                 tasks.give_back(s, task_id, attempt_id)
@@ -87,7 +85,7 @@ class GenerationJob:
         task_id: str,
         attempt_id: str,
         token: str,
-        manifest: dict[str, Any],
+        stored: Recording,
         probes_json: dict[str, Any] | None,
         params_json: dict[str, Any],
     ) -> GenerationResult | Failure | Interrupted:
@@ -95,8 +93,8 @@ class GenerationJob:
         ctx = self.ctx
         out_dir = ctx.storage.attempt_dir(token)
         try:
-            recording = parse_manifest(manifest, base_dir=None)
-            params = parse_params(params_json)
+            recording = recording_of(stored)
+            params = documents.read_params(params_json)
             probes = probes_from_json(probes_json)
             result = ctx.engine.generate(
                 recording,
@@ -140,9 +138,9 @@ class GenerationJob:
         token: str | None,
     ) -> None:
         tasks.finish_task(task, outcome, now_ms=self.ctx.now_ms(), output_token=token)
-        infos = video_infos(task, self.ctx.base_url)
-        data = events.generation_finished(started, outcome, video_infos=infos)
-        self._event(s, task, events.GENERATION_FINISHED, data)
+        infos = published_videos(task, self.ctx.base_url)
+        data = documents.generation_finished(started, outcome, video_infos=infos)
+        self._event(s, task, documents.GENERATION_FINISHED, data)
 
     def _event(self, s: Any, task: GenerationTask, event_type: str, data: dict[str, Any]) -> None:
         deliveries.enqueue(

@@ -82,7 +82,7 @@ class GenerationTask(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     #: Folder of the committed outputs, also the unguessable part of their URLs.
     output_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    #: GenerationResult.to_document() with VideoUrl relative to the output folder
+    #: ``tiw.documents.result_document`` with VideoUrl relative to the output folder
     #: (written and read in ``store.outcomes``).
     result: Mapped[dict[str, Any] | None]
     error_code: Mapped[str | None] = mapped_column(String(64))

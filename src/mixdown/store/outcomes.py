@@ -1,15 +1,30 @@
-"""How a finished row holds its outcome, both ways: a generation's result as its JSON
-document, a failure in the row's two error columns.
+"""What a row holds, as typed values, both ways: a recording's manifest, a generation's result
+as its JSON document, a failure in the row's two error columns, and a committed task's
+outputs with their download URLs.
 
-The one place where the typed outcome meets the stored columns, which stay as they were
-(JSON and text, no migration): writers and readers of a row's outcome go through here.
+The one place where typed values meet the stored columns, which stay as they were (JSON and
+text, no migration): writers and readers of a row go through here. A stored document that no
+longer reads is our fault, not the caller's: it answers InternalError.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote
+
 from mixdown.domain.outcome import Failure
-from mixdown.domain.result import GenerationResult
-from mixdown.store.models import GenerationTask, Recording
+from mixdown.domain.recording import Recording as RecordingValue
+from mixdown.domain.result import GenerationResult, VideoInfo
+from mixdown.errors import MixdownError
+from mixdown.store.models import FINISHED, GenerationTask, Recording
+from mixdown.tiw import documents
+
+
+class UnreadableRow(Exception):
+    """A stored document does not read as the type it was written from."""
 
 
 def write_failure(row: Recording | GenerationTask, failure: Failure | None) -> None:
@@ -23,10 +38,57 @@ def failure_of(row: Recording | GenerationTask) -> Failure | None:
     return Failure(row.error_code, row.error_message or "")
 
 
+def recording_of(row: Recording) -> RecordingValue:
+    """The recording its stored manifest describes (checked when it was accepted)."""
+    try:
+        return documents.read_manifest(row.manifest)
+    except MixdownError as exc:
+        raise UnreadableRow(f"stored recording {row.task_id} is unreadable") from exc
+
+
+def online_record(row: Recording) -> dict[str, Any]:
+    """DescribeOnlineRecord's fields of a stored recording."""
+    reason = ""
+    if row.status == FINISHED:
+        failed = failure_of(row) is not None
+        reason = documents.FAILED_FINISH_REASON if failed else documents.IMPORT_FINISH_REASON
+    return documents.online_record(
+        recording_of(row), status=row.status, stop_ms=row.stop_ms, finish_reason=reason
+    )
+
+
 def write_result(row: GenerationTask, result: GenerationResult | None) -> None:
-    row.result = result.to_document() if result is not None else None
+    row.result = documents.result_document(result) if result is not None else None
 
 
 def result_of(row: GenerationTask) -> GenerationResult | None:
     """The committed result; None before one is committed, or when the task failed."""
-    return GenerationResult.from_document(row.result) if row.result else None
+    if not row.result:
+        return None
+    return _stored_result(row.task_id, row.result)
+
+
+def _stored_result(task_id: str, data: Mapping[str, Any]) -> GenerationResult:
+    try:
+        return documents.read_result_document(data)
+    except MixdownError as exc:
+        raise UnreadableRow(f"stored result of {task_id} is unreadable") from exc
+
+
+def file_url(base_url: str, token: str, name: str) -> str:
+    return f"{base_url.rstrip('/')}/files/{token}/{quote(name)}"
+
+
+def published_videos(task: GenerationTask, base_url: str) -> list[dict[str, Any]]:
+    """The committed result's VideoInfoList with download URLs."""
+    result = result_of(task)
+    if result is None or not task.output_token:
+        return []
+    token = task.output_token
+    return documents.video_infos([_downloadable(info, base_url, token) for info in result.videos])
+
+
+def _downloadable(info: VideoInfo, base_url: str, token: str) -> VideoInfo:
+    """``info`` with its download URL, and an id derived from it when it was given none."""
+    video_id = info.video_id or hashlib.sha256(f"{token}/{info.url}".encode()).hexdigest()[:32]
+    return replace(info, url=file_url(base_url, token, info.url), video_id=video_id)

@@ -2,8 +2,7 @@ import pytest
 
 from mixdown.domain.parameters import Concat, MixStream
 from mixdown.errors import ManifestError, RecordParameterError
-from mixdown.planning.manifest import parse_manifest
-from mixdown.planning.params import params_to_tiw, parse_params
+from mixdown.tiw.documents import parameters, read_manifest, read_params
 
 
 def custom(slot: dict[str, object], canvas: tuple[int, int] = (640, 480)) -> dict[str, object]:
@@ -51,7 +50,7 @@ def custom(slot: dict[str, object], canvas: tuple[int, int] = (640, 480)) -> dic
 )
 def test_bad_parameters_name_the_field(data: dict[str, object], message: str) -> None:
     with pytest.raises(RecordParameterError, match=message):
-        parse_params(data)
+        read_params(data)
 
 
 def test_good_parameters_parse_and_round_trip_to_tiw_json() -> None:
@@ -64,10 +63,10 @@ def test_good_parameters_parse_and_round_trip_to_tiw_json() -> None:
         }
     )
     data["Concat"] = {"Enabled": True, "Image": "x.png"}
-    params = parse_params(data)
+    params = read_params(data)
     assert params.concat == Concat(True, "x.png")
     assert isinstance(params.mix_stream, MixStream) and params.mix_stream.custom is not None
-    assert parse_params(params_to_tiw(params)) == params
+    assert read_params(parameters(params)) == params
 
 
 BASE = {"RoomId": 1, "RecordStartTimeMs": 1000, "Streams": []}
@@ -100,14 +99,14 @@ def test_bad_manifests_name_the_field(patch: dict[str, object], message: str) ->
     data = {**BASE, **patch}
     data = {k: v for k, v in data.items() if v is not None}
     with pytest.raises((ManifestError, RecordParameterError), match=message):
-        parse_manifest(data)
+        read_manifest(data)
 
 
 def test_relative_segment_paths_resolve_against_the_manifest_folder(tmp_path: object) -> None:
     from pathlib import Path
 
     base = Path(str(tmp_path))
-    rec = parse_manifest(
+    rec = read_manifest(
         {
             **BASE,
             "Streams": [
@@ -131,10 +130,10 @@ def test_a_relative_concat_image_is_taken_from_the_manifest_folder(tmp_path: obj
     from pathlib import Path
 
     base = Path(str(tmp_path))
-    rec = parse_manifest({**BASE, "Concat": {"Enabled": True, "Image": "img/fill.png"}}, base)
+    rec = read_manifest({**BASE, "Concat": {"Enabled": True, "Image": "img/fill.png"}}, base)
     assert rec.defaults.concat == Concat(True, str(base / "img" / "fill.png"))
     url = "https://h/fill.png"
-    rec = parse_manifest({**BASE, "Concat": {"Enabled": True, "Image": url}}, base)
+    rec = read_manifest({**BASE, "Concat": {"Enabled": True, "Image": url}}, base)
     assert rec.defaults.concat == Concat(True, url)
 
 
@@ -157,5 +156,5 @@ def test_a_manifest_value_of_the_wrong_json_type_is_refused_as_the_api_refuses_i
     # The same rule and code as a JSON body sent to the API (DESIGN §4.3): digits in a
     # string are not an integer.
     with pytest.raises((ManifestError, RecordParameterError), match=field) as err:
-        parse_manifest({**BASE, **patch})
+        read_manifest({**BASE, **patch})
     assert err.value.code == "InvalidParameter.BodyParameterTypeUnmatched"

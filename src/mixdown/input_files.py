@@ -1,8 +1,7 @@
 """The documents a local generation starts from: the manifest file and the params file.
 
-The one place that reads them from disk. What they say is parsed by planning, which does no
-I/O (``parse_manifest``, ``parse_task_params``); here a file's folder becomes the base of
-the relative paths it names.
+The one place that reads them from disk. What they say is read by ``mixdown.tiw.documents``,
+which does no I/O; here a file's folder becomes the base of the relative paths it names.
 """
 
 from __future__ import annotations
@@ -14,14 +13,13 @@ from typing import Any
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
 from mixdown.errors import InvalidParameter, ManifestError, MixdownError
-from mixdown.planning.manifest import parse_manifest, with_resolved_image
-from mixdown.planning.params import parse_task_params
+from mixdown.tiw.documents import read_manifest, read_task_params, with_resolved_image
 
 
 def load_manifest(path: Path) -> Recording:
     """Read a manifest file; relative segment paths are taken from its folder."""
     data = _read_json(path, "manifest", ManifestError)
-    return parse_manifest(data, base_dir=path.resolve().parent)
+    return read_manifest(data, base_dir=path.resolve().parent)
 
 
 def load_params(path: Path | None) -> GenerationParams:
@@ -30,7 +28,7 @@ def load_params(path: Path | None) -> GenerationParams:
     if path is None:
         return GenerationParams()
     data = _read_json(path, "parameters", InvalidParameter)
-    return with_resolved_image(parse_task_params(data), path.resolve().parent)
+    return with_resolved_image(read_task_params(data), path.resolve().parent)
 
 
 def _read_json(path: Path, what: str, error: type[MixdownError]) -> Any:
