@@ -1,14 +1,23 @@
-"""``mixdown serve`` and ``mixdown apps create|list`` (DESIGN §4.2)."""
+"""``mixdown serve``, ``mixdown apps create|list`` (DESIGN §4.2) and ``mixdown db upgrade``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mixdown.store.database import Database
 
 DEFAULT_DATA_DIR = Path("mixdown-data")
+DATABASE_HELP = (
+    "database URL: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB or sqlite:///PATH "
+    "(default: $MIXDOWN_DATABASE_URL, else SQLite mixdown.db in --data-dir)"
+)
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +25,8 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "serve",
         help="run the TIW-compatible API with its workers",
         description="The Tencent Cloud TIW video-generation API (TencentCloud API 3.0) with "
-        "in-process workers; SQLite and the output files live in --data-dir.",
+        "in-process workers; the output files live in --data-dir, and so does the database "
+        "(SQLite) unless --database names another.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
@@ -28,8 +38,9 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA_DIR,
-        help="database and output files (default: %(default)s)",
+        help="output files and the SQLite database (default: %(default)s)",
     )
+    serve.add_argument("--database", metavar="URL", help=DATABASE_HELP)
     serve.add_argument(
         "--ingest-root",
         type=Path,
@@ -64,14 +75,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         help="create an app; prints its SecretId/SecretKey",
     )
     create.add_argument("--sdk-app-id", type=int, help="the SdkAppId (default: the next free)")
-    create.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA_DIR,
-        help="the service's data folder (default: %(default)s)",
-    )
-    # The store (SQLAlchemy, Alembic) loads only when an app command runs: importing it
-    # here cost every `mixdown generate` 0.7 s of CPU.
+    _database_options(create)
     create.add_argument(
         "--task-concurrency", type=int, help="unfinished generation tasks allowed (default 4)"
     )
@@ -80,14 +84,41 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "list",
         help="list apps (no secrets)",
     )
-    listing.add_argument(
+    _database_options(listing)
+    listing.set_defaults(func=_apps_list)
+    apps.set_defaults(func=lambda _args: _usage(apps))
+
+    db = subparsers.add_parser("db", help="manage the database's schema")
+    db_actions = db.add_subparsers(metavar="ACTION")
+    upgrade = db_actions.add_parser(
+        "upgrade",
+        help="migrate the schema to this version's newest revision; prints the revision",
+        description="Migrate the database's schema to the newest revision and print it. "
+        "Safe to run from several nodes at once: on PostgreSQL one migrates, the others wait.",
+    )
+    _database_options(upgrade)
+    upgrade.set_defaults(func=_db_upgrade)
+    db.set_defaults(func=lambda _args: _usage(db))
+
+
+def _database_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA_DIR,
-        help="the service's data folder (default: %(default)s)",
+        help="the service's data folder, whose SQLite database is used without --database "
+        "(default: %(default)s)",
     )
-    listing.set_defaults(func=_apps_list)
-    apps.set_defaults(func=lambda _args: _usage(apps))
+    parser.add_argument("--database", metavar="URL", help=DATABASE_HELP)
+
+
+def _open_database(args: argparse.Namespace) -> Database:
+    # The store (SQLAlchemy, Alembic) loads only when a service command runs: importing it
+    # at the top cost every `mixdown generate` 0.7 s of CPU.
+    from mixdown.service.config import database_setting
+    from mixdown.service.data_folder import open_database
+
+    return open_database(args.data_dir, database_setting(args.database, os.environ))
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -96,12 +127,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mixdown.service.config import ServiceConfig
+    from mixdown.service.config import ServiceConfig, database_setting
     from mixdown.service.server import run_server
     from mixdown.settings import Settings
 
     config = ServiceConfig(
         data_dir=args.data_dir,
+        database_url=database_setting(args.database, os.environ),
         host=args.host,
         port=args.port,
         ingest_roots=tuple(args.ingest_root),
@@ -114,11 +146,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _apps_create(args: argparse.Namespace) -> int:
-    from mixdown.service.data_folder import open_database
     from mixdown.store.apps import DEFAULT_TASK_CONCURRENCY, create_app
 
     concurrency = args.task_concurrency
-    db = open_database(args.data_dir)
+    db = _open_database(args)
     try:
         cred = create_app(
             db,
@@ -137,10 +168,9 @@ def _apps_create(args: argparse.Namespace) -> int:
 
 
 def _apps_list(args: argparse.Namespace) -> int:
-    from mixdown.service.data_folder import open_database
     from mixdown.store.apps import list_apps
 
-    db = open_database(args.data_dir)
+    db = _open_database(args)
     try:
         apps = list_apps(db)
     finally:
@@ -155,4 +185,13 @@ def _apps_list(args: argparse.Namespace) -> int:
         for a in apps
     ]
     print(json.dumps(rows, indent=2))
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    db = _open_database(args)  # opening migrates
+    try:
+        print(db.revision())
+    finally:
+        db.dispose()
     return 0

@@ -1,4 +1,4 @@
-"""The data folder of one embedded service: its lock and its database."""
+"""The data folder of one service: its lock and, by default, its database."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ from mixdown.errors import MixdownError
 from mixdown.store.database import Database
 
 
-def open_database(data_dir: Path) -> Database:
-    """The data folder's database, private to this user and migrated to the newest schema."""
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(data_dir, 0o700)
-    db = Database.sqlite_file(data_dir / "mixdown.db")
+def open_database(data_dir: Path, url: str = "") -> Database:
+    """The service's database migrated to the newest schema: the one ``url`` names, else the
+    data folder's SQLite file, private to this user."""
+    db = Database.from_url(url) if url else _folder_database(data_dir)
     db.migrate()
     return db
+
+
+def _folder_database(data_dir: Path) -> Database:
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(data_dir, 0o700)
+    return Database.sqlite_file(data_dir / "mixdown.db")
 
 
 def lock_data_dir(data_dir: Path) -> int:

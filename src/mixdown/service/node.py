@@ -44,7 +44,7 @@ class Service:
     ) -> None:
         self.config = config
         self._lock_fd = lock_data_dir(config.data_dir)
-        self.db = open_database(config.data_dir)
+        self.db = open_database(config.data_dir, config.database_url)
         self.storage = LocalStorage(config.outputs_dir)
         self.policy = UrlPolicy(config.ingest_roots, allow_private=config.allow_private_urls)
         self._sender = sender or HttpSender()

@@ -1,1 +1,2 @@
-"""Where outputs live: a local folder now, S3-compatible storage later (DESIGN §5)."""
+"""Where outputs live: attempt folders (``local``), and objects in a folder or an
+S3-compatible bucket behind one interface (``objects``; DESIGN §5)."""
