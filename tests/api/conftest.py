@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
+from sqlalchemy import create_engine, make_url, text
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 from tencentcloud.common.profile.client_profile import ClientProfile
@@ -127,8 +129,10 @@ def cli_create_app(data_dir: Path, *args: str) -> Creds:
 class ServerProcess:
     """``mixdown serve`` as a child process on a free loopback port."""
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.data_dir, self.args = data_dir, args
+        #: Added to this process's environment (AWS settings, say).
+        self.env = env or {}
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"serve-{self.port}.log"
@@ -150,7 +154,9 @@ class ServerProcess:
             *self.args,
         ]
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+            )
 
         def healthy() -> bool:
             assert self.proc is not None
@@ -257,3 +263,25 @@ def small_recording(sdk_app_id: int, **extra: Any) -> dict[str, Any]:
         "Whiteboard": {"Width": 320, "Height": 240},
         **extra,
     }
+
+
+@pytest.fixture
+def scratch_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database on ``MIXDOWN_TEST_POSTGRES_URL``'s server, named the way
+    users write it: ``postgresql://`` without a driver. Dropped afterwards, connections and all."""
+    server_url = os.environ.get("MIXDOWN_TEST_POSTGRES_URL", "")
+    if not server_url:
+        pytest.skip("MIXDOWN_TEST_POSTGRES_URL is not set")
+    name = f"mixdown_scratch_{uuid.uuid4().hex[:12]}"
+    server = make_url(server_url)
+    admin = create_engine(server.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(drivername="postgresql", database=name).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

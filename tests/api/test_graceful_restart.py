@@ -15,6 +15,7 @@ import httpx
 import pytest
 from tencentcloud.tiw.v20190919 import models
 
+from attempts import kept_attempts
 from mixdown.synth import ClipSpec, make_clip
 
 from .conftest import PYTHON, T0, Creds, ServerProcess, call, cli_create_app, sdk, wait_for
@@ -146,7 +147,7 @@ def test_tasks_stopped_while_queued_and_processing_finish_after_a_restart(
             )
             for task_id in (stopped.rendering, stopped.queued)
         }
-        folders = sorted(p.name for p in (stopped.data / "outputs").iterdir())
+        folders = sorted(p.name for p in kept_attempts(stopped.data / "outputs"))
         tokens = sorted(
             {
                 v.VideoUrl.split("/files/", 1)[1].split("/")[0]

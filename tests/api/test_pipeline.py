@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from attempts import kept_attempts, scratch_attempts
 from mixdown.domain.media import MediaInfo
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
@@ -17,7 +18,8 @@ from mixdown.errors import MediaError
 from mixdown.jobs.context import JobContext
 from mixdown.jobs.importer import ImportJob
 from mixdown.jobs.pipeline import GenerationJob
-from mixdown.storage.local import LocalStorage
+from mixdown.storage.folder import FolderStore
+from mixdown.storage.outputs import Attempt, Outputs
 from mixdown.store import deliveries, tasks
 from mixdown.store.apps import create_app, find_app
 from mixdown.store.callback_configs import set_target
@@ -58,8 +60,8 @@ class World:
     def __init__(self, tmp: Path, engine: FakeEngine) -> None:
         self.db = Database.sqlite_file(tmp / "db.sqlite")
         self.db.migrate()
-        self.storage = LocalStorage(tmp / "outputs")
-        self.ctx = JobContext(self.db, self.storage, engine, base_url="http://127.0.0.1:1")
+        self.outputs = Outputs(FolderStore(tmp / "outputs"), tmp / "scratch", "http://127.0.0.1:1")
+        self.ctx = JobContext(self.db, self.outputs, engine)
         self.app = create_app(self.db, now_ms=0).sdk_app_id
         with self.db.transaction() as s:
             set_target(s, self.app, GENERATION, url="http://127.0.0.1:1/cb", key="k")
@@ -116,9 +118,10 @@ def test_a_finished_task_commits_only_its_final_outputs(tmp_path: Path) -> None:
     assert row.result is not None and row.output_token is not None
     assert row.result["VideoInfoList"][0]["VideoUrl"] == "whiteboard_0.mp4"
     assert row.result["VideoInfoList"][0]["VideoSize"] == len(b"fake video rec")
-    folders = list((tmp_path / "outputs").iterdir())
+    folders = kept_attempts(tmp_path / "outputs")
     assert [f.name for f in folders] == [row.output_token]
     assert [p.name for p in folders[0].iterdir()] == ["whiteboard_0.mp4"]
+    assert scratch_attempts(tmp_path / "scratch") == []
     events = [d.event_type for d in deliveries.states(world.db, task_id)]
     assert events == ["VideoGenerationStarted", "VideoGenerationFinished"]
 
@@ -134,7 +137,8 @@ def test_a_failed_task_keeps_its_code_and_message_and_no_files(tmp_path: Path) -
         "t.flv: truncated",
     )
     assert row.output_token is None
-    assert list((tmp_path / "outputs").iterdir()) == []
+    assert kept_attempts(tmp_path / "outputs") == []
+    assert scratch_attempts(tmp_path / "scratch") == []
 
 
 def test_an_interrupted_attempt_is_swept_and_the_task_rerun(tmp_path: Path) -> None:
@@ -142,13 +146,15 @@ def test_an_interrupted_attempt_is_swept_and_the_task_rerun(tmp_path: Path) -> N
     task_id = world.new_task()
     with world.db.transaction() as s:  # a crash mid-render left this behind
         tasks.claim(s, task_id, attempt_id="dead", now_ms=0)
-    world.storage.attempt_dir("dead-token").joinpath("partial.mp4").write_bytes(b"half")
-    world.storage.sweep(tasks.committed_tokens(world.db))
+    dead = Attempt(world.app, task_id, "dead-token")
+    world.outputs.attempt_dir(dead).joinpath("partial.mp4").write_bytes(b"half")
+    world.outputs.sweep_scratch()
     assert tasks.unfinished_tasks(world.db) == [task_id]
     GenerationJob(world.ctx)(task_id)
     row = world.task(task_id)
     assert row.status == FINISHED and row.attempts == 2
-    assert [f.name for f in (tmp_path / "outputs").iterdir()] == [row.output_token]
+    assert [f.name for f in kept_attempts(tmp_path / "outputs")] == [row.output_token]
+    assert scratch_attempts(tmp_path / "scratch") == []
     # The dead attempt announced the start; the re-run only announces the end.
     events = [d.event_type for d in deliveries.states(world.db, task_id)]
     assert events == ["VideoGenerationFinished"]
@@ -171,7 +177,8 @@ def test_a_superseded_attempt_cannot_commit(tmp_path: Path) -> None:
     runner.join(timeout=30)
     row = world.task(task_id)
     assert row.status == PROCESSING and row.attempt_id == "newer"
-    assert list((tmp_path / "outputs").iterdir()) == []
+    assert kept_attempts(tmp_path / "outputs") == []
+    assert scratch_attempts(tmp_path / "scratch") == []
 
 
 def test_a_task_interrupted_too_often_fails_with_a_reason(tmp_path: Path) -> None:
@@ -200,7 +207,8 @@ def test_shutdown_leaves_a_running_task_for_the_restart(tmp_path: Path) -> None:
     world.ctx.stopping.set()
     runner.join(timeout=30)
     assert world.task(task_id).status == PROCESSING
-    assert list((tmp_path / "outputs").iterdir()) == []
+    assert kept_attempts(tmp_path / "outputs") == []
+    assert scratch_attempts(tmp_path / "scratch") == []
 
 
 @pytest.mark.parametrize("url", ["../escape.mp4", "folder", "absent.mp4", ""])

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from tencentcloud.tiw.v20190919 import models
 
+from attempts import kept_attempts, scratch_attempts
 from mixdown.synth import ClipSpec, make_clip
 
 from .conftest import T0, ServerProcess, call, cli_create_app, sdk, wait_for
@@ -77,7 +78,8 @@ def test_a_task_survives_kill_9_mid_render(tmp_path: Path, long_media: Path) -> 
     finally:
         first.kill9()
     outputs = data / "outputs"
-    assert len(list(outputs.iterdir())) == 1, "the killed attempt left its folder"
+    assert len(scratch_attempts(data / "scratch")) == 1, "the killed attempt left its folder"
+    assert kept_attempts(outputs) == [], "nothing of the killed attempt is kept"
 
     second = ServerProcess(data, "--ingest-root", str(long_media)).start()
     try:
@@ -90,8 +92,9 @@ def test_a_task_survives_kill_9_mid_render(tmp_path: Path, long_media: Path) -> 
         )
         names = sorted(v.VideoUrl.rsplit("/", 1)[1] for v in done.VideoInfoList)
         assert len(names) == len(set(names)) >= 3
-        folders = list(outputs.iterdir())
+        folders = kept_attempts(outputs)
         assert len(folders) == 1, "exactly one committed attempt remains"
+        assert scratch_attempts(data / "scratch") == [], "the killed attempt was swept"
         assert sorted(p.name for p in folders[0].iterdir()) == names
         for info in done.VideoInfoList:
             assert f"/files/{folders[0].name}/" in info.VideoUrl

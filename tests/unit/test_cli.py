@@ -68,7 +68,7 @@ def test_db_upgrade_migrates_the_data_folder_database_and_prints_its_revision(
 ) -> None:
     monkeypatch.delenv("MIXDOWN_DATABASE_URL", raising=False)
     assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0
-    assert capsys.readouterr().out == "0001\n"
+    assert capsys.readouterr().out == "0004\n"
     assert (tmp_path / "mixdown.db").stat().st_mode & 0o777 == 0o600
 
 

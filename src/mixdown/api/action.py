@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from mixdown.settings import Settings
 from mixdown.store.database import Database
 from mixdown.store.models import App
+from mixdown.store.outcomes import Link
 from mixdown.tiw.schema import Fields
 
 
@@ -37,8 +38,8 @@ class Services:
 
     policy: UrlChecks
     settings: Settings
-    #: Base of output download URLs.
-    base_url: str
+    #: The download URL of a committed file (``storage.outputs.Outputs.link``).
+    link: Link
     submit_import: Callable[[str], None]
     submit_generation: Callable[[str], None]
     notify_callbacks: Callable[[], None]

@@ -21,9 +21,9 @@ from mixdown.api.envelope import CONTENT_TYPE, error_of, failure, new_request_id
 from mixdown.api.faults import ApiError
 from mixdown.api.gateway import Gateway
 from mixdown.api.wire import read_call
-from mixdown.storage.local import LocalStorage
+from mixdown.storage.outputs import Attempt, Outputs
 from mixdown.store.database import Database
-from mixdown.store.tasks import is_committed
+from mixdown.store.tasks import committed_task
 
 _log = logging.getLogger("mixdown.api")
 _MEDIA_TYPES = {".mp4": "video/mp4", ".mp3": "audio/mpeg", ".json": "application/json"}
@@ -48,7 +48,7 @@ class Backend(Protocol):
     @property
     def db(self) -> Database: ...
     @property
-    def storage(self) -> LocalStorage: ...
+    def outputs(self) -> Outputs: ...
     @property
     def ready(self) -> threading.Event: ...
     def start(self) -> None: ...
@@ -96,8 +96,9 @@ def create_app(service: Backend, *, manage: bool = True) -> Starlette:
 
     async def files(request: Request) -> Response:
         token, name = request.path_params["token"], request.path_params["name"]
-        path = service.storage.file(token, name)
-        if path is None or not await run_in_threadpool(_committed, service, token):
+        attempt = await run_in_threadpool(_committed, service, token)
+        path = service.outputs.local_file(attempt, name) if attempt is not None else None
+        if path is None:
             return PlainTextResponse("not found", status_code=404)
         return FileResponse(path, media_type=_MEDIA_TYPES.get(path.suffix.lower()))
 
@@ -133,9 +134,11 @@ def create_app(service: Backend, *, manage: bool = True) -> Starlette:
 _ALL_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
 
-def _committed(service: Backend, token: str) -> bool:
+def _committed(service: Backend, token: str) -> Attempt | None:
+    """The finished task's attempt whose outputs ``token`` names; None for any other."""
     with service.db.transaction() as session:
-        return is_committed(session, token)
+        task = committed_task(session, token)
+        return Attempt(task.sdk_app_id, task.task_id, token) if task is not None else None
 
 
 async def _body(request: Request, limit: int) -> bytes:

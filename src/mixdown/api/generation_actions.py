@@ -93,7 +93,7 @@ def describe_video_generation_task(ctx: ActionContext, params: dict[str, Any]) -
     task = describable_task(ctx, params["TaskId"])
     recording = recording_by_id(ctx.session, task.recording_id)
     assert recording is not None
-    infos = published_videos(task, ctx.services.base_url)
+    infos = published_videos(task, ctx.services.link)
     result = result_of(task)
     progress = 0 if task.status == QUEUED else 100 if task.status == FINISHED else task.progress
     return {

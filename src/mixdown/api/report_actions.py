@@ -7,7 +7,7 @@ from typing import Any
 
 from mixdown.api.action import Action, ActionContext
 from mixdown.api.generation_actions import describable_task
-from mixdown.store.outcomes import file_url, result_of
+from mixdown.store.outcomes import result_of
 from mixdown.tiw.types import APP_TASK
 
 
@@ -16,8 +16,9 @@ def describe_video_generation_report(ctx: ActionContext, params: dict[str, Any])
     result = result_of(task)
     report = result.report if result is not None else None
     outputs = []
+    token = task.output_token or ""
     for output in report.outputs if report is not None else ():
-        url = file_url(ctx.services.base_url, task.output_token or "", output.name)
+        url = ctx.services.link(task.sdk_app_id, task.task_id, token, output.name)
         outputs.append({**output.to_json(), "VideoUrl": url})
     return {
         "TaskId": task.task_id,

@@ -1,4 +1,4 @@
-"""What every job needs: the store, the output storage, the engine, the clock."""
+"""What every job needs: the store, the outputs, the engine, the clock."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mixdown.jobs.engine import Engine
-from mixdown.storage.local import LocalStorage
+from mixdown.render.source import Reach
+from mixdown.storage.outputs import Outputs
 from mixdown.store.database import Database
 
 
@@ -19,10 +20,11 @@ def _nothing() -> None:
 @dataclass
 class JobContext:
     db: Database
-    storage: LocalStorage
+    #: Where finished files are kept, and the URLs they are downloaded from.
+    outputs: Outputs
     engine: Engine
-    #: Where output files are downloaded from (callback VideoUrls).
-    base_url: str
+    #: What media the jobs may read (the URL policy, S3 access): a piece reads its own.
+    reach: Reach = field(default_factory=Reach)
     #: Set when the service shuts down: running renders stop and are re-run on restart.
     stopping: threading.Event = field(default_factory=threading.Event)
     #: Called after a transaction that queued callbacks (wakes the dispatcher).

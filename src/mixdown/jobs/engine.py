@@ -11,6 +11,7 @@ from mixdown.domain.media import MediaInfo
 from mixdown.domain.parameters import GenerationParams
 from mixdown.domain.recording import Recording
 from mixdown.domain.result import GenerationResult
+from mixdown.render.source import Reach
 from mixdown.settings import Settings
 
 
@@ -37,15 +38,15 @@ class Engine(Protocol):
 class LocalEngine:
     """``mixdown.generation`` in this process, ffmpeg as a subprocess."""
 
-    def __init__(self, settings: Settings, url_guard: Callable[[str], None] | None = None) -> None:
+    def __init__(self, settings: Settings, reach: Reach | None = None) -> None:
         self._settings = settings
-        #: Checks every URL downloaded, redirects included (the service's host policy).
-        self._url_guard = url_guard
+        #: What may be read: the service's host policy (redirects included), S3 access.
+        self._reach = reach or Reach()
 
     def probe(self, recording: Recording) -> dict[str, MediaInfo]:
         from mixdown.generation import probe_recording
 
-        return probe_recording(recording, self._settings, url_guard=self._url_guard)
+        return probe_recording(recording, self._settings, reach=self._reach)
 
     def generate(
         self,
@@ -67,5 +68,5 @@ class LocalEngine:
             probes=probes,
             progress=progress,
             cancel=cancel,
-            url_guard=self._url_guard,
+            reach=self._reach,
         )

@@ -37,6 +37,10 @@ class ThreadExecutor:
             self._pending.add(job_id)
         self._queue.put(job_id)
 
+    def waiting(self) -> int:
+        """Ids submitted and not yet started."""
+        return self._queue.qsize()
+
     def stop(self, timeout_s: float = 30.0) -> None:
         """Let running jobs return (callers cancel them first) and end the workers.
 

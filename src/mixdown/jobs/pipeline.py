@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
@@ -22,6 +22,7 @@ from mixdown.domain.report import GenerationReport
 from mixdown.domain.result import GenerationResult, VideoInfo
 from mixdown.errors import RECORD_FAILED, Cancelled, MixdownError
 from mixdown.jobs.context import JobContext
+from mixdown.storage.outputs import Attempt
 from mixdown.store import deliveries, tasks
 from mixdown.store.identifiers import new_token
 from mixdown.store.models import GENERATION, GenerationTask, Recording
@@ -33,16 +34,50 @@ _log = logging.getLogger("mixdown.jobs")
 _PROGRESS_EVERY_S = 0.5
 
 
+@dataclass(frozen=True)
+class Begun:
+    """A claimed attempt: the task's and its recording's rows, the start event's data."""
+
+    task: GenerationTask
+    recording: Recording
+    started: dict[str, Any]
+    attempts: int
+
+
 class GenerationJob:
     def __init__(self, ctx: JobContext) -> None:
         self.ctx = ctx
 
     def __call__(self, task_id: str) -> None:
         ctx, attempt_id = self.ctx, uuid.uuid4().hex
+        begun = self.begin(task_id, attempt_id)
+        if begun is None:
+            return
+        task, started = begun.task, begun.started
+        stored, probes_json, params_json = begun.recording, begun.recording.probes, task.params
+        attempt = Attempt(task.sdk_app_id, task_id, new_token())
+        outcome = self._render(attempt, attempt_id, stored, probes_json, params_json)
+        if isinstance(outcome, Interrupted):  # shut down mid-render: left for the restart
+            with ctx.db.transaction() as s:
+                tasks.give_back(s, task_id, attempt_id)
+            return
+        with ctx.db.transaction() as s:
+            current = tasks.current_attempt(s, task_id, attempt_id)
+            if current is None:  # superseded by a newer attempt: its outputs win
+                ctx.outputs.discard(attempt)
+                return
+            committed = attempt.token if isinstance(outcome, GenerationResult) else None
+            self.conclude(s, current, started, outcome, committed)
+        self.concluded(attempt, outcome, begun.attempts)
+
+    def begin(self, task_id: str, attempt_id: str) -> Begun | None:
+        """Claim a new attempt at the task (announcing its first start); None when there is
+        nothing to do, or the task was interrupted too often and has failed now."""
+        ctx = self.ctx
         with ctx.db.transaction() as s:
             claim = tasks.claim(s, task_id, attempt_id=attempt_id, now_ms=ctx.now_ms())
             if claim is None:
-                return
+                return None
             task = tasks.task_by_id(s, task_id)
             recording = recording_by_id(s, task.recording_id) if task else None
             assert task is not None and recording is not None
@@ -51,47 +86,43 @@ class GenerationJob:
             )
             if claim.attempts > ctx.max_attempts:
                 message = f"gave up after {ctx.max_attempts} interrupted attempts"
-                self._finish(s, task, started, Failure(RECORD_FAILED, message), None)
-                return
-            if claim.first:
-                self._event(s, task, documents.GENERATION_STARTED, started)
-            stored, probes_json, params_json = recording, recording.probes, task.params
+                self.conclude(s, task, started, Failure(RECORD_FAILED, message), None)
+                begun = None
+            else:
+                if claim.first:
+                    self._event(s, task, documents.GENERATION_STARTED, started)
+                begun = Begun(task, recording, started, claim.attempts)
         ctx.notify()
-        _log.info("generation started", extra={"task_id": task_id, "attempt": claim.attempts})
-        token = new_token()
-        outcome = self._render(task_id, attempt_id, token, stored, probes_json, params_json)
-        if isinstance(outcome, Interrupted):  # shut down mid-render: left for the restart
-            with ctx.db.transaction() as s:
-                tasks.give_back(s, task_id, attempt_id)
-            return
-        with ctx.db.transaction() as s:
-            current = tasks.current_attempt(s, task_id, attempt_id)
-            if current is None:  # superseded by a newer attempt: its outputs win
-                ctx.storage.discard(token)
-                return
-            committed = token if isinstance(outcome, GenerationResult) else None
-            self._finish(s, current, started, outcome, committed)
-        ctx.notify()
+        if begun is not None:
+            _log.info("generation started", extra={"task_id": task_id, "attempt": claim.attempts})
+        return begun
+
+    def concluded(
+        self, attempt: Attempt, outcome: GenerationResult | Failure, attempts: int
+    ) -> None:
+        """After the commit of the task's verdict: tidy the store and say so."""
+        self.ctx.notify()
         if isinstance(outcome, GenerationResult):
-            _log_report(task_id, outcome.report)
+            self.ctx.outputs.keep_only(attempt)  # dead attempts of this task leave no objects
+            _log_report(attempt.task_id, outcome.report)
         code = outcome.code if isinstance(outcome, Failure) else ""
         _log.info(
             "generation finished",
-            extra={"task_id": task_id, "code": code, "attempt": claim.attempts},
+            extra={"task_id": attempt.task_id, "code": code, "attempt": attempts},
         )
 
     def _render(
         self,
-        task_id: str,
+        attempt: Attempt,
         attempt_id: str,
-        token: str,
         stored: Recording,
         probes_json: dict[str, Any] | None,
         params_json: dict[str, Any],
     ) -> GenerationResult | Failure | Interrupted:
-        """The result, checked; or the verdict on the attempt; or none (interrupted)."""
-        ctx = self.ctx
-        out_dir = ctx.storage.attempt_dir(token)
+        """The result, checked and stored under the attempt's keys; or the verdict on the
+        attempt; or none (interrupted)."""
+        ctx, task_id = self.ctx, attempt.task_id
+        out_dir = ctx.outputs.attempt_dir(attempt)
         try:
             recording = recording_of(stored)
             params = documents.read_params(params_json)
@@ -104,12 +135,14 @@ class GenerationJob:
                 progress=self._progress(task_id, attempt_id),
                 cancel=ctx.stopping,
             )
-            return _checked(result, out_dir)
+            checked = _checked(result, out_dir)
+            ctx.outputs.keep(attempt, [out_dir / info.url for info in checked.videos])
+            return checked
         except MixdownError as exc:
-            ctx.storage.discard(token)
+            ctx.outputs.discard(attempt)
             return verdict(exc, stopping=ctx.stopping.is_set())
         except Exception:
-            ctx.storage.discard(token)
+            ctx.outputs.discard(attempt)
             _log.exception("generation crashed", extra={"task_id": task_id})
             return Failure(RECORD_FAILED, "video generation failed unexpectedly")
 
@@ -129,7 +162,7 @@ class GenerationJob:
 
         return report
 
-    def _finish(
+    def conclude(
         self,
         s: Any,
         task: GenerationTask,
@@ -138,7 +171,7 @@ class GenerationJob:
         token: str | None,
     ) -> None:
         tasks.finish_task(task, outcome, now_ms=self.ctx.now_ms(), output_token=token)
-        infos = published_videos(task, self.ctx.base_url)
+        infos = published_videos(task, self.ctx.outputs.link)
         data = documents.generation_finished(started, outcome, video_infos=infos)
         self._event(s, task, documents.GENERATION_FINISHED, data)
 

@@ -116,6 +116,15 @@ def _candidates(ideal: int, step: int) -> list[int]:
     return out
 
 
+def can_chunk(render: Render) -> bool:
+    """Whether ``render`` is one encoded mp4 output with a picture, which chunks can make."""
+    try:
+        _the_output(render)
+    except InvalidParameter:
+        return False
+    return True
+
+
 def _the_output(render: Render) -> OutputPlan:
     if len(render.outputs) != 1:
         raise InvalidParameter("only a render with one output can be chunked")

@@ -43,6 +43,13 @@ class DecoderMessages:
     #: Messages from a decoder that names no input: (codec, candidate inputs, count).
     unattributed: tuple[tuple[str, tuple[int, ...], int], ...] = ()
 
+    def plus(self, other: DecoderMessages) -> DecoderMessages:
+        """The messages of two runs (the chunks of one output)."""
+        counts = dict(self.by_input)
+        for index, count in other.by_input.items():
+            counts[index] = counts.get(index, 0) + count
+        return DecoderMessages(counts, self.unattributed + other.unattributed)
+
 
 @dataclass(frozen=True)
 class OutputFacts:

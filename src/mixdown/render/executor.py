@@ -1,8 +1,10 @@
 """The executor: a Plan's renders as files, all or nothing.
 
-Each render runs on a lane (spliced when it asks for that and its sources allow it, else one
-ffmpeg command) and writes ``.NAME.part`` files; they are renamed to their final names only
-once every render has succeeded, so a failure or a cancel publishes nothing.
+The plan runs as its work graph (``planning.work``): each piece (a render, or a chunk of
+one) on a lane, spliced when it asks for that and its sources allow it, else one ffmpeg
+command; then the joins of chunked outputs. Everything is written as ``.NAME.part`` files,
+renamed to their final names only once every render has succeeded, so a failure or a
+cancel publishes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,10 +21,13 @@ import av
 from mixdown.domain.media import MediaInfo
 from mixdown.planning.plan import OutputPlan, Plan, Render
 from mixdown.planning.reporting import DecoderMessages, OutputFacts
+from mixdown.planning.work import Join, Piece, WorkGraph, work_graph
+from mixdown.render.assembly import check_parameter_sets
+from mixdown.render.assembly import join as assembly_join
 from mixdown.render.command import build_command, temp_path
 from mixdown.render.lanes import Job, Weighted, run_in_lanes
 from mixdown.render.measurement import measure
-from mixdown.render.progress import Progress, render_weight
+from mixdown.render.progress import Progress, WeightedProgress, render_weight
 from mixdown.render.runner import Log, run_ffmpeg
 from mixdown.render.splice import SpliceUnavailable, splice
 from mixdown.settings import Settings
@@ -51,39 +56,97 @@ def execute(
 ) -> list[Published]:
     """Render everything as ``.part`` files; publish them only once every render succeeded.
 
-    ``local`` maps every URL the plan reads (its inputs and filler images) to a local path;
-    the result is in the plan's order, render by render."""
-    rendered = [_Rendered() for _ in plan.renders]
+    The plan runs as its work graph (``planning.work``): pieces side by side on the lanes,
+    then the joins of chunked outputs. ``local`` maps every URL the plan reads (its inputs
+    and filler images) to a local path; the result is in the plan's order, render by
+    render."""
+    graph = work_graph(plan, settings.chunk_ms, settings.encoding.fps)
+    rendered = {piece.name: Rendered() for piece in graph.pieces}
 
-    def job(index: int, render: Render) -> Job:
+    def job(piece: Piece) -> Job:
         def run(report: Progress, stop: threading.Event) -> None:
-            _render(plan, probes, render, local, out_dir, settings, rendered[index], report, stop)
+            done = rendered[piece.name]
+            render_into(plan, probes, piece.render, local, out_dir, settings, done, report, stop)
 
         return run
 
-    jobs = [Weighted(job(i, r), render_weight(r)) for i, r in enumerate(plan.renders)]
+    jobs = [Weighted(job(p), render_weight(p.render)) for p in graph.pieces]
+    # A join copies streams: quick beside the renders, it gets the last percent.
+    meter = WeightedProgress([1], progress, ceiling=0.99) if graph.joins else None
     try:
-        run_in_lanes(jobs, settings.render_lanes, progress, cancel)
+        run_in_lanes(jobs, settings.render_lanes, meter.part(0) if meter else progress, cancel)
     except BaseException:
-        for done in rendered:
-            for _, temp in done.written:
-                temp.unlink(missing_ok=True)
+        _remove(rendered.values())
+        raise
+    published = finish(plan, graph, rendered, out_dir, settings.ffmpeg, cancel)
+    if progress is not None:
+        progress(1.0)
+    return published
+
+
+def finish(
+    plan: Plan,
+    graph: WorkGraph,
+    rendered: Mapping[str, Rendered],
+    out_dir: Path,
+    ffmpeg: str,
+    cancel: threading.Event | None = None,
+) -> list[Published]:
+    """Join the chunked outputs, read every output back and give each its final name, in
+    the plan's order; on a failure nothing is published and the ``.part`` files go."""
+    joined: dict[int, Rendered] = {}
+    try:
+        for join in graph.joins:
+            joined[join.source] = _joined(ffmpeg, join, rendered, out_dir, cancel)
+    except BaseException:
+        _remove([*rendered.values(), *joined.values()])
         raise
     published = []
-    for done in rendered:
+    for index in range(len(plan.renders)):
+        whole = graph.whole(index)
+        done = joined[index] if whole is None else rendered[whole.name]
         for output, temp in done.written:
             measured = measure(temp)
             facts = OutputFacts(done.method, measured, done.decoding)
             final = out_dir / output.name
             os.replace(temp, final)
             published.append(Published(output, final, final.stat().st_size, facts))
-    if progress is not None:
-        progress(1.0)
     return published
 
 
+def _remove(done: Iterable[Rendered]) -> None:
+    for rendered in done:
+        for _, temp in rendered.written:
+            temp.unlink(missing_ok=True)
+
+
+def _joined(
+    ffmpeg: str,
+    join: Join,
+    rendered: Mapping[str, Rendered],
+    out_dir: Path,
+    cancel: threading.Event | None,
+) -> Rendered:
+    """The chunks laid end to end with their sound, as the output's ``.part`` file; the
+    chunk files are removed once joined."""
+    parts = [rendered[name] for name in join.chunks]
+    sound = rendered[join.audio] if join.audio is not None else None
+    videos = [done.written[0][1] for done in parts]
+    check_parameter_sets(videos)
+    target = temp_path(out_dir, join.chunked.output)
+    audio = sound.written[0][1] if sound is not None else None
+    assembly_join(ffmpeg, join.chunked, videos, audio, target, cancel)
+    decoding = DecoderMessages()
+    for done in [*parts, *([sound] if sound else [])]:
+        decoding = decoding.plus(done.decoding)
+        for _, temp in done.written:
+            temp.unlink(missing_ok=True)
+        done.written.clear()
+    return Rendered([(join.chunked.output, target)], "encode", decoding)
+
+
 @dataclass
-class _Rendered:
+class Rendered:
     """What one render wrote, how, and what ffmpeg said while decoding."""
 
     written: list[tuple[OutputPlan, Path]] = field(default_factory=list)
@@ -91,14 +154,14 @@ class _Rendered:
     decoding: DecoderMessages = field(default_factory=DecoderMessages)
 
 
-def _render(
+def render_into(
     plan: Plan,
     probes: Mapping[str, MediaInfo],
     render: Render,
     local: Mapping[str, str],
     out_dir: Path,
     settings: Settings,
-    done: _Rendered,
+    done: Rendered,
     report: Progress,
     stop: threading.Event,
 ) -> None:

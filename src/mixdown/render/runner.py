@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from mixdown.errors import Cancelled, RenderError
+from mixdown.render.lifeline import lifeline
 
 _TAIL_LINES = 40
 #: ffmpeg prefixes a message with its source: ``[h264 @ 0x55..]`` for a decoder,
@@ -55,6 +56,9 @@ def run_ffmpeg(
 ) -> Log:
     """Run to completion; ``progress`` gets 0..1 of ``duration_ms``. Raises on failure;
     otherwise returns what ffmpeg logged."""
+    # Its own process group: a signal meant for the worker (Ctrl-C in a terminal) does not
+    # reach ffmpeg, the worker cancels it. The lifeline kills it if this thread dies, so
+    # this function waits for it in the thread that started it.
     proc = subprocess.Popen(
         list(argv),
         stdin=subprocess.DEVNULL,
@@ -62,6 +66,8 @@ def run_ffmpeg(
         stderr=subprocess.PIPE,
         text=True,
         errors="replace",
+        process_group=0,
+        preexec_fn=lifeline(),
     )
     assert proc.stdout is not None and proc.stderr is not None
     log = Log()

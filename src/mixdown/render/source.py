@@ -9,6 +9,7 @@ import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.client import HTTPMessage
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -21,6 +22,18 @@ if TYPE_CHECKING:
 
 #: Raises MediaError when a URL may not be read (the server checks hosts, also on redirects).
 UrlPolicy = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a generation may read besides local files: the host policy checked on every
+    download and redirect (the service's), and the S3 client for ``s3://`` media."""
+
+    policy: UrlPolicy | None = None
+    s3: S3Client | None = None
+
+    def source(self, work_dir: Path, max_bytes: int) -> MediaSource:
+        return MediaSource(work_dir, max_bytes, self.policy, s3=self.s3)
 
 
 class MediaSource:

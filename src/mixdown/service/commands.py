@@ -18,6 +18,14 @@ DATABASE_HELP = (
     "database URL: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB or sqlite:///PATH "
     "(default: $MIXDOWN_DATABASE_URL, else SQLite mixdown.db in --data-dir)"
 )
+PUBLIC_BASE_HELP = (
+    "with S3 storage behind a CDN: download URLs are this base plus the object's key instead "
+    "of presigned URLs (default: $MIXDOWN_S3_PUBLIC_URL, else presigned)"
+)
+STORAGE_HELP = (
+    "where outputs are kept: s3://BUCKET/PREFIX (S3 settings from the AWS_* environment) or a "
+    "folder (default: $MIXDOWN_STORAGE_URL, else outputs/ in --data-dir)"
+)
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,6 +49,8 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         help="output files and the SQLite database (default: %(default)s)",
     )
     serve.add_argument("--database", metavar="URL", help=DATABASE_HELP)
+    serve.add_argument("--storage", metavar="URL", help=STORAGE_HELP)
+    serve.add_argument("--public-base-url", metavar="URL", default="", help=PUBLIC_BASE_HELP)
     serve.add_argument(
         "--ingest-root",
         type=Path,
@@ -54,7 +64,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         help="let media and callback URLs point at private-network hosts",
     )
     serve.add_argument(
-        "--workers", type=int, default=1, help="parallel generation tasks (default: %(default)s)"
+        "--workers",
+        type=int,
+        default=1,
+        help="jobs run at once in this process; with PostgreSQL, 0 runs none and leaves them to "
+        "`mixdown worker` processes (default: %(default)s)",
     )
     serve.add_argument(
         "--public-url", default="", help="base URL of output downloads (default: http://HOST:PORT)"
@@ -67,6 +81,9 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         "(default: %(default)s)",
     )
     serve.set_defaults(func=_serve)
+    from mixdown.service.worker_command import add_worker_command  # it reads the helps above
+
+    add_worker_command(subparsers)
 
     apps = subparsers.add_parser("apps", help="manage SdkAppIds and their credentials")
     actions = apps.add_subparsers(metavar="ACTION")
@@ -127,18 +144,20 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mixdown.service.config import ServiceConfig, database_setting
+    from mixdown.service.config import STORAGE_URL_ENV, ServiceConfig, database_setting, setting
     from mixdown.service.server import run_server
     from mixdown.settings import Settings
 
     config = ServiceConfig(
         data_dir=args.data_dir,
         database_url=database_setting(args.database, os.environ),
+        storage_url=setting(args.storage, os.environ, STORAGE_URL_ENV),
+        public_base_url=args.public_base_url,
         host=args.host,
         port=args.port,
         ingest_roots=tuple(args.ingest_root),
         allow_private_urls=args.allow_private_urls,
-        workers=max(1, args.workers),
+        workers=max(0, args.workers),  # 0: an API node of a cluster (SQLite runs 1)
         public_url=args.public_url,
         callback_retry_base_s=args.callback_retry_base,
     )

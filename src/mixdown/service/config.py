@@ -7,15 +7,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Sets ``--database`` for every command, so the nodes of a cluster need no flag for it.
+#: Set ``--database`` and ``--storage`` for every command, so the nodes of a cluster need
+#: no flags for them.
 DATABASE_URL_ENV = "MIXDOWN_DATABASE_URL"
+STORAGE_URL_ENV = "MIXDOWN_STORAGE_URL"
+
+
+def setting(flag: str | None, env: Mapping[str, str], name: str) -> str:
+    """A flag's value, else the environment variable ``name``, else "" (the data folder).
+    An empty flag still wins: ``--database ''`` picks the data folder whatever is exported."""
+    value = env.get(name, "") if flag is None else flag
+    return value.strip()
 
 
 def database_setting(flag: str | None, env: Mapping[str, str]) -> str:
-    """The database URL: the flag, else the environment, else "" (SQLite in the data folder).
-    An empty flag still wins: ``--database ''`` picks the data folder whatever is exported."""
-    value = env.get(DATABASE_URL_ENV, "") if flag is None else flag
-    return value.strip()
+    """The database URL; "" for SQLite in the data folder."""
+    return setting(flag, env, DATABASE_URL_ENV)
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,10 @@ class ServiceConfig:
     data_dir: Path
     #: The database (``postgresql://`` or ``sqlite:///``); "" for SQLite in the data folder.
     database_url: str = ""
+    #: Where outputs are kept (``s3://bucket/prefix`` or a folder); "" for the data folder.
+    storage_url: str = ""
+    #: Base URL of a public (CDN) bucket: download URLs are it plus the key, not presigned.
+    public_base_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8080
     ingest_roots: tuple[Path, ...] = ()
@@ -51,3 +62,13 @@ class ServiceConfig:
     @property
     def outputs_dir(self) -> Path:
         return self.data_dir / "outputs"
+
+    @property
+    def storage(self) -> str:
+        """The store's location: ``storage_url``, else the data folder's outputs."""
+        return self.storage_url or str(self.outputs_dir)
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Where attempts render before their files go to the store."""
+        return self.data_dir / "scratch"

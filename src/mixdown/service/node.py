@@ -11,23 +11,19 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 from mixdown.api.action import Services
 from mixdown.api.gateway import Gateway
 from mixdown.api.registry import all_actions
 from mixdown.callbacks.dispatcher import CallbackDispatcher, HttpSender, RetryPolicy, Sender
-from mixdown.jobs.context import JobContext
-from mixdown.jobs.engine import Engine, LocalEngine
-from mixdown.jobs.executor import ThreadExecutor
-from mixdown.jobs.importer import ImportJob
-from mixdown.jobs.pipeline import GenerationJob
+from mixdown.jobs.engine import Engine
+from mixdown.jobs.kinds import GENERATION, IMPORT
 from mixdown.service.config import ServiceConfig
 from mixdown.service.data_folder import lock_data_dir, open_database
-from mixdown.service.url_policy import UrlPolicy
+from mixdown.service.job_context import job_context, url_policy
+from mixdown.service.job_runtime import node_jobs
 from mixdown.settings import Settings
-from mixdown.storage.local import LocalStorage
-from mixdown.store import tasks
-from mixdown.store.recordings import unfinished_recordings
 
 _log = logging.getLogger("mixdown.service")
 
@@ -45,8 +41,7 @@ class Service:
         self.config = config
         self._lock_fd = lock_data_dir(config.data_dir)
         self.db = open_database(config.data_dir, config.database_url)
-        self.storage = LocalStorage(config.outputs_dir)
-        self.policy = UrlPolicy(config.ingest_roots, allow_private=config.allow_private_urls)
+        self.policy = url_policy(config)
         self._sender = sender or HttpSender()
         self.dispatcher = CallbackDispatcher(
             self.db,
@@ -55,51 +50,41 @@ class Service:
             url_guard=self.policy.callback_guard,
             clock=clock,
         )
-        self.jobs = JobContext(
-            db=self.db,
-            storage=self.storage,
-            engine=engine or LocalEngine(settings, url_guard=self.policy.fetch_guard),
-            base_url=config.base_url,
+        self.jobs = job_context(
+            config,
+            settings,
+            self.db,
+            self.policy,
             notify=self.dispatcher.wake,
+            engine=engine,
             clock=clock,
         )
-        self.imports = ThreadExecutor("import", ImportJob(self.jobs), workers=1)
-        self.generations = ThreadExecutor(
-            "generate", GenerationJob(self.jobs), workers=config.workers
-        )
+        self.outputs = self.jobs.outputs
+        self.work = node_jobs(self.jobs, settings, config.workers)
         services = Services(
             policy=self.policy,
             settings=settings,
-            base_url=config.base_url,
-            submit_import=self.imports.submit,
-            submit_generation=self.generations.submit,
+            link=self.outputs.link,
+            submit_import=partial(self.work.defer, IMPORT),
+            submit_generation=partial(self.work.defer, GENERATION),
             notify_callbacks=self.dispatcher.wake,
         )
         self.gateway = Gateway(self.db, services, all_actions(), clock=clock)
         self.ready = threading.Event()
 
     def start(self) -> None:
-        removed = self.storage.sweep(tasks.committed_tokens(self.db))
+        removed = self.outputs.sweep_scratch()
         if removed:
-            _log.info("removed uncommitted outputs", extra={"folders": len(removed)})
+            _log.info("removed unfinished attempts", extra={"folders": removed})
         self.dispatcher.start()
-        self.imports.start()
-        self.generations.start()
-        requeued = 0
-        for recording_id in unfinished_recordings(self.db):
-            self.imports.submit(recording_id)
-            requeued += 1
-        for task_id in tasks.unfinished_tasks(self.db):
-            self.generations.submit(task_id)
-            requeued += 1
+        requeued = self.work.start()
         self.ready.set()
         _log.info("service ready", extra={"requeued": requeued, "url": self.config.base_url})
 
     def stop(self) -> None:
         self.ready.clear()
         self.jobs.stopping.set()  # running renders stop; their tasks re-run on the next start
-        self.imports.stop()
-        self.generations.stop()
+        self.work.stop()
         self.dispatcher.stop()
         if isinstance(self._sender, HttpSender):
             self._sender.close()

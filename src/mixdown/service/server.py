@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import uvicorn
 
@@ -11,6 +12,7 @@ from mixdown.callbacks.dispatcher import Sender
 from mixdown.jobs.engine import Engine
 from mixdown.service.config import ServiceConfig
 from mixdown.service.logs import setup_logging
+from mixdown.service.metrics import exposition, with_metrics
 from mixdown.service.node import Service
 from mixdown.settings import Settings
 
@@ -27,7 +29,7 @@ def run_server(
     service = Service(config, settings, engine=engine, sender=sender)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(service),
+            with_metrics(create_app(service), partial(exposition, service)),
             host=config.host,
             port=config.port,
             log_config=None,

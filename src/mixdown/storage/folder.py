@@ -79,6 +79,15 @@ class FolderStore:
         object_key(key)
         return None
 
+    def local_path(self, key: str) -> Path | None:
+        """The file holding ``key``, to serve it as it is; None when there is none or the
+        key breaks the rules (it may come from a request)."""
+        try:
+            path = self._path(key)
+        except InvalidParameterValue:
+            return None
+        return path if path.is_file() else None
+
     def _path(self, key: str) -> Path:
         """The file of ``key``; refused when a link inside the root leads outside it."""
         path = self.root / object_key(key)

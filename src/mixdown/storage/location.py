@@ -61,8 +61,9 @@ def _s3_location(text: str) -> S3Location:
     return S3Location(bucket, key_prefix(prefix))
 
 
-def open_store(text: str, env: Mapping[str, str]) -> ObjectStore:
-    """The store ``--storage`` names; S3 settings come from ``env`` (the AWS variables)."""
+def open_store(text: str, env: Mapping[str, str], public_base_url: str = "") -> ObjectStore:
+    """The store ``--storage`` names; S3 settings come from ``env`` (the AWS variables).
+    ``public_base_url`` (``--public-base-url``) wins over ``MIXDOWN_S3_PUBLIC_URL``."""
     where = parse_location(text)
     if isinstance(where, Path):
         from mixdown.storage.folder import FolderStore
@@ -76,6 +77,6 @@ def open_store(text: str, env: Mapping[str, str]) -> ObjectStore:
         settings.client(),
         where.bucket,
         where.prefix,
-        public_base_url=settings.public_base_url,
+        public_base_url=public_base_url or settings.public_base_url,
         url_expiry_s=settings.url_expiry_s,
     )

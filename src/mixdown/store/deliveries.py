@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mixdown.store.callback_configs import get_target
@@ -115,13 +115,27 @@ def mark_failed(db: Database, delivery_id: int, *, error: str, retry_at_ms: int 
     """Schedule another attempt at ``retry_at_ms``, or give up when it is None."""
     with db.transaction() as s:
         row = s.get(CallbackDelivery, delivery_id)
-        if row is None:
+        if row is None or row.state != PENDING:
+            # Another node's send of it succeeded meanwhile (a lease outlived): that stands.
             return
         row.last_error = error[:500]
         if retry_at_ms is None:
             row.state = GAVE_UP
         else:
             row.next_attempt_ms = retry_at_ms
+
+
+def backlog(db: Database) -> int:
+    """Deliveries still to be sent (due or waiting for a retry)."""
+    with db.transaction() as s:
+        return (
+            s.scalar(
+                select(func.count())
+                .select_from(CallbackDelivery)
+                .where(CallbackDelivery.state == PENDING)
+            )
+            or 0
+        )
 
 
 def states(db: Database, task_id: str) -> list[DeliveryState]:

@@ -62,6 +62,8 @@ class Recording(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     created_ms: Mapped[int]
     finished_ms: Mapped[int | None]
+    #: Written every few seconds while a cluster worker probes it (``jobs.lease``).
+    heartbeat_ms: Mapped[int | None] = mapped_column(default=None)
 
 
 class GenerationTask(Base):
@@ -90,6 +92,34 @@ class GenerationTask(Base):
     created_ms: Mapped[int]
     started_ms: Mapped[int | None]
     finished_ms: Mapped[int | None]
+    #: Written every few seconds while a cluster worker runs it (``jobs.lease``).
+    heartbeat_ms: Mapped[int | None] = mapped_column(default=None)
+    #: A cluster's attempt spread over workers: its plan, work graph and output token
+    #: (``jobs.spread``); None while the task runs (or ran) in one piece.
+    work: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: Pieces of ``work`` not yet done; the publishing starts when it reaches 0.
+    pieces_left: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class TaskPiece(Base):
+    """One piece of a spread attempt (``store.pieces``)."""
+
+    __tablename__ = "task_pieces"
+
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("generation_tasks.task_id", ondelete="CASCADE"), primary_key=True
+    )
+    attempt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    #: Runs started: a run whose worker died is followed by another.
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    #: The current run; only it may record the piece done.
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_ms: Mapped[int | None]
+    created_ms: Mapped[int]
+    #: What the done run wrote: its files' keys, how it rendered, what ffmpeg said.
+    facts: Mapped[dict[str, Any] | None]
 
 
 class CallbackDelivery(Base):

@@ -10,10 +10,9 @@ longer reads is our fault, not the caller's: it answers InternalError.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote
 
 from mixdown.domain.outcome import Failure
 from mixdown.domain.recording import Recording as RecordingValue
@@ -75,20 +74,22 @@ def _stored_result(task_id: str, data: Mapping[str, Any]) -> GenerationResult:
         raise UnreadableRow(f"stored result of {task_id} is unreadable") from exc
 
 
-def file_url(base_url: str, token: str, name: str) -> str:
-    return f"{base_url.rstrip('/')}/files/{token}/{quote(name)}"
+#: The download URL of a committed file: (SdkAppId, TaskId, output token, file name) -> URL
+#: (``storage.outputs.Outputs.link``).
+Link = Callable[[int, str, str, str], str]
 
 
-def published_videos(task: GenerationTask, base_url: str) -> list[dict[str, Any]]:
+def published_videos(task: GenerationTask, link: Link) -> list[dict[str, Any]]:
     """The committed result's VideoInfoList with download URLs."""
     result = result_of(task)
     if result is None or not task.output_token:
         return []
     token = task.output_token
-    return documents.video_infos([_downloadable(info, base_url, token) for info in result.videos])
 
+    def downloadable(info: VideoInfo) -> VideoInfo:
+        # An id derived from the file when it was given none: the same at every Describe.
+        video_id = info.video_id or hashlib.sha256(f"{token}/{info.url}".encode()).hexdigest()
+        url = link(task.sdk_app_id, task.task_id, token, info.url)
+        return replace(info, url=url, video_id=video_id[:32])
 
-def _downloadable(info: VideoInfo, base_url: str, token: str) -> VideoInfo:
-    """``info`` with its download URL, and an id derived from it when it was given none."""
-    video_id = info.video_id or hashlib.sha256(f"{token}/{info.url}".encode()).hexdigest()[:32]
-    return replace(info, url=file_url(base_url, token, info.url), video_id=video_id)
+    return documents.video_infos([downloadable(info) for info in result.videos])

@@ -143,22 +143,15 @@ def unfinished_tasks(db: Database) -> list[str]:
         )
 
 
-def is_committed(s: Session, output_token: str) -> bool:
-    found = s.scalar(
-        select(GenerationTask.task_id).where(
+def committed_task(s: Session, output_token: str) -> GenerationTask | None:
+    """The finished task whose committed outputs ``output_token`` names."""
+    if not output_token:
+        return None
+    return s.scalar(
+        select(GenerationTask).where(
             GenerationTask.output_token == output_token, GenerationTask.status == FINISHED
         )
     )
-    return found is not None
-
-
-def committed_tokens(db: Database) -> set[str]:
-    with db.transaction() as s:
-        return set(
-            s.scalars(
-                select(GenerationTask.output_token).where(GenerationTask.output_token.is_not(None))
-            )
-        )
 
 
 def running_tasks(
