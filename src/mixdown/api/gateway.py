@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext, Services
 from mixdown.api.faults import ApiError
-from mixdown.api.limiter import RateLimiter
+from mixdown.api.limiter import Limiter, RateLimiter
 from mixdown.api.signature import verify_call
 from mixdown.api.wire import ApiCall
 from mixdown.store.apps import find_app, secret_key_of
@@ -30,11 +30,11 @@ class Gateway:
         services: Services,
         actions: Mapping[str, Action],
         *,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._db, self._services, self._actions = db, services, actions
-        self._limiter = limiter or RateLimiter()
+        self._limiter: Limiter = limiter or RateLimiter()
         self._clock = clock
 
     def handle(self, call: ApiCall, request_id: str) -> dict[str, Any]:
@@ -52,7 +52,7 @@ class Gateway:
         with self._db.transaction() as session:
             self._authorise(session, call, action, sdk_app_id)
             # Only the app's owner spends its budget: refused calls of others do not count.
-            self._limiter.check(action.name, sdk_app_id)
+            self._limiter.check(session, action.name, sdk_app_id)
         if action.prepare is not None:
             action.prepare(self._db, self._services, sdk_app_id, params)
         with self._db.transaction() as session:

@@ -123,7 +123,8 @@ class PieceJob:
         if key is None:
             return
         with ctx.db.transaction() as s:
-            claimed = pieces.claim(s, key, run_id, ctx.now_ms())
+            claimed_ms = ctx.now_ms()
+            claimed = pieces.claim(s, key, run_id, claimed_ms)
             if claimed is None:
                 return
             task, runs = claimed
@@ -149,6 +150,8 @@ class PieceJob:
                 cancel=ctx.stopping,
             )
             facts = _kept(ctx, attempt, run_id, done)
+            # When and how long, for operators and the scale bench's model.
+            facts |= {"claimed_ms": claimed_ms, "run_ms": ctx.now_ms() - claimed_ms}
         except Cancelled:
             if ctx.stopping.is_set():  # handed back: the next worker renders it
                 with ctx.db.transaction() as s:

@@ -15,6 +15,7 @@ from functools import partial
 
 from mixdown.api.action import Services
 from mixdown.api.gateway import Gateway
+from mixdown.api.limiter import RateLimiter, SharedLimiter
 from mixdown.api.registry import all_actions
 from mixdown.callbacks.dispatcher import CallbackDispatcher, HttpSender, RetryPolicy, Sender
 from mixdown.jobs.engine import Engine
@@ -69,7 +70,9 @@ class Service:
             submit_generation=partial(self.work.defer, GENERATION),
             notify_callbacks=self.dispatcher.wake,
         )
-        self.gateway = Gateway(self.db, services, all_actions(), clock=clock)
+        # One process counts requests itself; a cluster's API nodes count them together.
+        limiter = RateLimiter() if self.db.is_sqlite else SharedLimiter()
+        self.gateway = Gateway(self.db, services, all_actions(), limiter=limiter, clock=clock)
         self.ready = threading.Event()
 
     def start(self) -> None:

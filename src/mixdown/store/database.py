@@ -104,6 +104,17 @@ class Database:
         self.engine.dispose()
 
 
+def head_revision() -> str:
+    """The newest schema revision this version of Mixdown migrates to."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
 def _reason(exc: BaseException, password: str | None) -> str:
     """The driver's own first line (SQLAlchemy adds the statement and a link), with the
     password taken out should the driver quote it."""

@@ -122,6 +122,22 @@ class TaskPiece(Base):
     facts: Mapped[dict[str, Any] | None]
 
 
+class AllowedRequest(Base):
+    """A request the rate limit let through, by the database's clock: the cluster's sliding
+    window (``store.request_log``)."""
+
+    __tablename__ = "allowed_requests"
+    __table_args__ = (Index("ix_allowed_requests_key_at", "sdk_app_id", "action", "at_ms"),)
+
+    #: 64 bits where ids keep growing (PostgreSQL); SQLite's rowid is 64 bits already.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    sdk_app_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(64))
+    at_ms: Mapped[int]
+
+
 class CallbackDelivery(Base):
     __tablename__ = "callback_deliveries"
     __table_args__ = (Index("ix_callback_deliveries_due", "state", "next_attempt_ms"),)
