@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mixdown.jobs.spread import PieceJob, Work
+from mixdown.planning.plan import Plan
+from mixdown.planning.work import work_graph
+from mixdown.settings import Settings
 from mixdown.store import pieces, tasks
 from mixdown.store.job_rows import lapsed_publishing, lapsed_tasks
 from mixdown.store.pieces import PieceKey
+from unit.test_chunking import FPS, clip, mix
 
 from .fakes import FakeEngine
 from .test_pipeline import World
@@ -70,3 +75,28 @@ def test_pieces_nobody_renews_lapse_and_the_task_itself_does_not(tmp_path: Path)
     assert sorted(lapsed) == sorted([str(keys[1]), str(keys[2])])  # the renewed one is held
     assert task_id not in lapsed_tasks(world.db, before_ms=10**12)  # spread: pieces own it
     assert lapsed_publishing(world.db, before_ms=10**12) == []  # pieces still to do
+
+
+def test_a_piece_whose_workers_keep_dying_fails_its_task_with_a_reason(tmp_path: Path) -> None:
+    world = World(tmp_path, FakeEngine())
+    render = mix(9_000, (0, (clip(0, 9_000, 0),)))
+    plan = Plan(total_time=9_000, omitted=(), inputs=(), renders=(render,))
+    work = Work(plan, work_graph(plan, 3_000, FPS), "tok")
+    task_id = world.new_task()
+    with world.db.transaction() as s:
+        tasks.claim(s, task_id, attempt_id="a1", now_ms=1000)
+        task = tasks.task_by_id(s, task_id)
+        assert task is not None
+        names = [p.name for p in work.graph.pieces]
+        keys = pieces.fan_out(s, task, names, work.to_json(), now_ms=1000)
+    for n in range(world.ctx.max_attempts):  # each run's worker died mid-render
+        with world.db.transaction() as s:
+            pieces.claim(s, keys[0], f"dead{n}", now_ms=2000 + n)
+    deferred: list[tuple[str, str]] = []
+    PieceJob(world.ctx, lambda kind, key: deferred.append((kind, key)), Settings("ffmpeg"))(
+        str(keys[0])
+    )
+    row = world.task(task_id)
+    assert row.status == "FINISHED" and row.error_code == "FailedOperation.Record"
+    assert f"{keys[0].name}: gave up after 3 interrupted runs" == row.error_message
+    assert deferred == []

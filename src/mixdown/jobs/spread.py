@@ -129,13 +129,12 @@ class PieceJob:
                 return
             task, runs = claimed
             work, probes_json, started = _work_of(s, task)
+        attempt = Attempt(task.sdk_app_id, key.task_id, work.token)
         if runs > ctx.max_attempts:  # its workers keep dying: a poison piece fails its task
             message = f"{key.name}: gave up after {ctx.max_attempts} interrupted runs"
-            _fail(
-                self.attempts, key.task_id, key.attempt_id, started, Failure(RECORD_FAILED, message)
-            )
+            failure = Failure(RECORD_FAILED, message)
+            _fail(self.attempts, key.task_id, key.attempt_id, started, failure, attempt)
             return
-        attempt = Attempt(task.sdk_app_id, key.task_id, work.token)
         out_dir = ctx.outputs.scratch / run_id
         try:
             piece = work.graph.piece(key.name)
@@ -160,7 +159,7 @@ class PieceJob:
             raise
         except MixdownError as exc:
             failure = Failure(exc.code, f"{key.name}: {exc.message}")
-            _fail(self.attempts, key.task_id, key.attempt_id, started, failure)
+            _fail(self.attempts, key.task_id, key.attempt_id, started, failure, attempt)
             return
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
@@ -211,7 +210,8 @@ class PublishJob:
         except MixdownError as exc:
             if isinstance(exc, Cancelled) and ctx.stopping.is_set():
                 return  # handed back: the next worker publishes
-            _fail(self.attempts, task_id, attempt_id, started, Failure(exc.code, exc.message))
+            failure = Failure(exc.code, exc.message)
+            _fail(self.attempts, task_id, attempt_id, started, failure, attempt)
             return
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
@@ -283,8 +283,10 @@ def _fail(
     attempt_id: str,
     started: dict[str, Any],
     failure: Failure,
+    spread: Attempt | None = None,
 ) -> None:
-    """The attempt's verdict, unless another attempt took the task over meanwhile."""
+    """The attempt's verdict, unless another attempt took the task over meanwhile; the
+    files its pieces kept (``spread``) go with it."""
     ctx = attempts.ctx
     with ctx.db.transaction() as s:
         current = tasks.current_attempt(s, task_id, attempt_id)
@@ -292,4 +294,6 @@ def _fail(
             return
         attempts.conclude(s, current, started, failure, None)
         current_attempts = current.attempts
+    if spread is not None:
+        ctx.outputs.discard(spread)
     attempts.concluded(Attempt(current.sdk_app_id, task_id, ""), failure, current_attempts)
