@@ -80,6 +80,12 @@ class Cancelled(MixdownError):
     user_error = False
 
 
+class ResourceInUse(MixdownError):
+    """Something this process needs is held by another: a data folder, a port."""
+
+    code = "ResourceInUse"
+
+
 class ResourceUnavailable(MixdownError):
     """A service Mixdown depends on (the database) does not answer."""
 

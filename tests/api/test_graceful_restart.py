@@ -239,7 +239,7 @@ def test_a_second_server_on_the_same_data_folder_is_refused_clearly(tmp_path: Pa
         )
         assert done.returncode != 0
         lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and "another mixdown serve" in lines[0], done.stderr
+        assert len(lines) == 1 and "another mixdown process" in lines[0], done.stderr
         assert str(data) in lines[0] and "Traceback" not in done.stderr
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{second_port}/healthz", timeout=5)

@@ -98,6 +98,6 @@ def test_one_data_folder_serves_one_process_at_a_time(tmp_path: Path) -> None:
     fd = lock_data_dir(tmp_path)
     with pytest.raises(MixdownError) as err:
         lock_data_dir(tmp_path)
-    assert "another mixdown serve" in err.value.message
+    assert "another mixdown process" in err.value.message
     os.close(fd)
     os.close(lock_data_dir(tmp_path))

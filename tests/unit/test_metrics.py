@@ -3,8 +3,14 @@ duration histogram cumulative up to +Inf."""
 
 from __future__ import annotations
 
+import socket
+
+import pytest
+
+from mixdown.errors import ResourceInUse
 from mixdown.jobs.stats import BUCKETS_S, KindStats
 from mixdown.service.metrics import render
+from mixdown.service.metrics_server import MetricsServer
 
 
 def _samples(text: str) -> dict[str, float]:
@@ -35,3 +41,12 @@ def test_the_exposition_lists_every_kind_with_a_cumulative_histogram() -> None:
     assert got["mixdown_callback_backlog"] == 2
     assert "# TYPE mixdown_job_duration_seconds histogram" in text.splitlines()
     assert text.endswith("\n")
+
+
+def test_a_metrics_port_in_use_stops_the_worker_with_a_clear_error() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        server = MetricsServer(object(), "127.0.0.1", port)  # type: ignore[arg-type]
+        with pytest.raises(ResourceInUse, match=f"--metrics-port {port}: cannot listen"):
+            server.start()
+        server.stop()  # nothing started: nothing to stop

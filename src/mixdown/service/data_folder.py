@@ -6,7 +6,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from mixdown.errors import MixdownError
+from mixdown.errors import ResourceInUse
 from mixdown.store.database import Database
 
 
@@ -33,7 +33,7 @@ def lock_data_dir(data_dir: Path) -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise MixdownError(
-            f"{data_dir}: another mixdown serve is using this data folder", code="ResourceInUse"
+        raise ResourceInUse(
+            f"{data_dir}: another mixdown process (serve or worker) is using this data folder"
         ) from None
     return fd

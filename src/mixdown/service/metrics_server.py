@@ -4,6 +4,7 @@ ended). Under uvicorn on a thread of its own, so the worker's signals stay the w
 
 from __future__ import annotations
 
+import socket
 import threading
 from functools import partial
 from typing import Protocol
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from mixdown.errors import ResourceInUse
 from mixdown.service.job_runtime import Jobs
 from mixdown.service.metrics import exposition, metrics_response
 from mixdown.store.database import Database
@@ -50,11 +52,24 @@ class MetricsServer:
             app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="metrics", daemon=True)
+        self._where = (host, port)
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        """Listen now, so a port in use stops the worker at once with a clear error rather
+        than leaving it running without the metrics it was asked for."""
+        host, port = self._where
+        try:
+            listening = socket.create_server((host, port))
+        except OSError as exc:
+            raise ResourceInUse(
+                f"--metrics-port {port}: cannot listen on {host}:{port} ({exc.strerror})"
+            ) from None
+        run = partial(self._server.run, sockets=[listening])
+        self._thread = threading.Thread(target=run, name="metrics", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,1 @@
+"""Mixdown: recorded online classes in, finished videos out."""

@@ -1,0 +1,84 @@
+"""One API call from signed request to response fields: authenticate, find the action,
+conform its parameters, rate-limit, authorise the app, run the handler in a transaction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mixdown.api import faults
+from mixdown.api.action import Action, ActionContext, Services
+from mixdown.api.faults import ApiError
+from mixdown.api.limiter import Limiter, RateLimiter
+from mixdown.api.signature import verify_call
+from mixdown.api.wire import ApiCall
+from mixdown.store.apps import find_app, secret_key_of
+from mixdown.store.database import Database
+from mixdown.store.models import App
+from mixdown.tiw.schema import conform
+
+API_VERSION = "2019-09-19"
+
+
+class Gateway:
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        actions: Mapping[str, Action],
+        *,
+        limiter: Limiter | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db, self._services, self._actions = db, services, actions
+        self._limiter: Limiter = limiter or RateLimiter()
+        self._clock = clock
+
+    def handle(self, call: ApiCall, request_id: str) -> dict[str, Any]:
+        now = self._clock()
+        self._authenticate(call, now)
+        action = self._actions.get(call.action)
+        if action is None:
+            raise ApiError(faults.INVALID_ACTION, f"{call.action!r} is not an action of this API")
+        if call.version != API_VERSION:
+            raise ApiError(
+                faults.NO_SUCH_VERSION, f"version {call.version!r} is unknown: use {API_VERSION}"
+            )
+        params = conform(call.params, action.shape, flat=call.flat)
+        sdk_app_id = int(params[action.app_param])
+        with self._db.transaction() as session:
+            self._authorise(session, call, action, sdk_app_id)
+            # Only the app's owner spends its budget: refused calls of others do not count.
+            self._limiter.check(session, action.name, sdk_app_id)
+        if action.prepare is not None:
+            action.prepare(self._db, self._services, sdk_app_id, params)
+        with self._db.transaction() as session:
+            app = self._authorise(session, call, action, sdk_app_id)
+            ctx = ActionContext(session, app, request_id, int(now * 1000), self._services)
+            fields = action.handler(ctx, params)
+        for hook in ctx.after_commit:
+            hook()
+        return fields
+
+    def _authorise(self, session: Session, call: ApiCall, action: Action, sdk_app_id: int) -> App:
+        app = find_app(session, sdk_app_id) if 0 < sdk_app_id < 2**63 else None
+        if app is None:
+            raise ApiError(
+                faults.SDK_APP_ID_NOT_FOUND, f"{action.app_param}: {sdk_app_id} does not exist"
+            )
+        if app.secret_id != call.secret_id:
+            raise ApiError(
+                faults.UNAUTHORIZED_SDK_APP_ID,
+                f"{action.app_param}: {sdk_app_id} does not belong to this SecretId",
+            )
+        return app
+
+    def _authenticate(self, call: ApiCall, now: float) -> None:
+        with self._db.transaction() as session:
+            secret_key = secret_key_of(session, call.secret_id)
+        if secret_key is None:
+            raise ApiError(faults.SECRET_ID_NOT_FOUND, "the SecretId does not exist")
+        verify_call(call, secret_key, now)

@@ -1,0 +1,1 @@
+"""Background work: probing imported recordings and generating videos, in-process."""
