@@ -19,7 +19,7 @@ import pytest
 import mediacheck as mc
 from mixdown.synth import ClipSpec, make_clip
 
-from .cluster import ffmpeg_processes, metric
+from .cluster import WorkerProcess, ffmpeg_processes, metric
 from .conftest import T0, call, wait_for
 from .test_cluster_jobs import (
     LONG_MS,
@@ -179,3 +179,40 @@ def test_a_worker_killed_during_a_chunk_costs_that_chunk_only(long: Cluster) -> 
     times = mc.frame_times_ms(path)
     steps = [b - a for a, b in itertools.pairwise(times)]
     assert max(steps) < 2 * 1000 / 15, "no frame is missing at a seam"
+
+
+def _publishing_worker(cluster: Cluster) -> WorkerProcess:
+    """The worker publishing now: its scratch folder holds the publishing's files."""
+
+    def found() -> WorkerProcess | None:
+        for worker in cluster.workers:
+            if any((worker.data_dir / "scratch").glob("publish-*")):
+                return worker
+        return None
+
+    publishing: WorkerProcess = wait_for(found, 120, "a worker to publish", every_s=0.01)
+    return publishing
+
+
+def test_a_worker_killed_while_publishing_is_replaced_and_the_task_published_once(
+    long: Cluster,
+) -> None:
+    for _ in range(2):
+        long.worker(SHORT_LEASE | CHUNKS).start()
+    record_id = _import(long, _long_recording(long.creds.sdk_app_id))
+    _imported(long, record_id)
+    task_id = _create(long, record_id)
+
+    _publishing_worker(long).kill9()
+    done = _finished(long, task_id, timeout_s=120)
+
+    _exactly_once(long, task_id)
+    assert len(done["VideoInfoList"]) == 3 and done["Progress"] == 100
+    mix = next(v for v in done["VideoInfoList"] if v["VideoType"] == 3)
+    got = httpx.get(mix["VideoUrl"], timeout=30)
+    assert got.status_code == 200 and len(got.content) == mix["VideoSize"]
+    # The killed publishing left nothing behind: only the final files, no parts.
+    kept = [p for p in (long.tmp / "api" / "outputs").rglob("*") if p.is_file()]
+    assert sorted(p.name for p in kept) == sorted(
+        v["VideoUrl"].rsplit("/", 1)[1] for v in done["VideoInfoList"]
+    )
