@@ -21,7 +21,7 @@ from mixdown.input_files import load_manifest, load_params
 from mixdown.planning.plan import Plan, Render
 from mixdown.planning.planner import plan_generation
 from mixdown.planning.reporting import build_report
-from mixdown.planning.work import WorkGraph, work_graph
+from mixdown.planning.work import WorkGraph
 from mixdown.render.executor import Published, Rendered, execute, finish, render_into
 from mixdown.render.probe import probe_media
 from mixdown.render.progress import Progress
@@ -121,16 +121,14 @@ def _result(
 # --- A generation spread over a cluster's workers (``jobs.spread``) ----------------------
 
 
-def plan_work(
+def plan_for(
     recording: Recording,
     params: GenerationParams,
     probes: Mapping[str, MediaInfo],
     settings: Settings,
-    chunk_ms: int,
-) -> tuple[Plan, WorkGraph]:
-    """The plan, and its pieces with long encodes cut into chunks of about ``chunk_ms``."""
-    plan = plan_generation(recording, params, probes, settings, _concat_image(recording, params))
-    return plan, work_graph(plan, chunk_ms, settings.encoding.fps)
+) -> Plan:
+    """The plan a generation renders, from stored probes (no media is read)."""
+    return plan_generation(recording, params, probes, settings, _concat_image(recording, params))
 
 
 def render_piece(

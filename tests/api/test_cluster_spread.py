@@ -216,3 +216,21 @@ def test_a_worker_killed_while_publishing_is_replaced_and_the_task_published_onc
     assert sorted(p.name for p in kept) == sorted(
         v["VideoUrl"].rsplit("/", 1)[1] for v in done["VideoInfoList"]
     )
+
+
+def test_without_a_chunk_length_a_class_is_cut_for_the_workers_there_are(long: Cluster) -> None:
+    for _ in range(3):
+        long.worker(SHORT_LEASE).start()
+    record_id = _import(long, _long_recording(long.creds.sdk_app_id))
+    _imported(long, record_id)
+    task_id = _create(long, record_id)
+    done = _finished(long, task_id, timeout_s=120)
+
+    # 24 s over three workers: chunks of the shortest length, 10 s (two each).
+    names = {n for (n,) in long.rows("SELECT name FROM task_pieces WHERE task_id = :t", t=task_id)}
+    assert {n for n in names if n.startswith("mix_") and ".chunk" in n} == {
+        "mix_7_1.chunk000.mp4",
+        "mix_7_1.chunk001.mp4",
+    }
+    mix = next(v for v in done["VideoInfoList"] if v["VideoType"] == 3)
+    assert abs(mix["VideoDuration"] - LONG_MS) <= 70

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 from mixdown.planning.plan import AudioPlan, OutputPlan, Plan, Render
-from mixdown.planning.work import WorkGraph, work_graph
+from mixdown.planning.work import WorkGraph, chunk_length, work_graph
 
 from .test_chunking import FPS, clip, mix
 
@@ -63,3 +63,10 @@ def test_a_work_graph_is_json_and_reads_back_the_same() -> None:
     graph = work_graph(plan_of(MIX, camera(10_000)), 3_000, FPS)
     again = WorkGraph.from_json(json.loads(graph.dumps()))
     assert again == graph
+
+
+def test_a_cluster_cuts_about_two_chunks_per_live_worker_between_10_and_60_s() -> None:
+    assert chunk_length(120_000, 3) == 20_000  # a 2-minute class over three workers
+    assert chunk_length(24_000, 3) == 10_000  # never shorter than 10 s
+    assert chunk_length(3_600_000, 16) == 60_000  # never longer than a minute
+    assert chunk_length(600_000, 0) == 60_000  # no worker heard from yet: as if one

@@ -39,6 +39,11 @@ SELECT job.id FROM procrastinate_jobs job
         OR w.last_heartbeat < now() - make_interval(secs => %(seconds)s))
 """
 _FINISH = "SELECT procrastinate_finish_job_v1(%(job_id)s, 'failed', false)"
+#: Workers heard from within a minute: the ones taking jobs now.
+_LIVE = """
+SELECT count(*) AS live FROM procrastinate_workers
+ WHERE last_heartbeat > now() - interval '1 minute'
+"""
 
 
 def lock_of(kind: str, key: str) -> str:
@@ -94,6 +99,11 @@ class ClusterQueue:
     def depth(self) -> dict[str, int]:
         rows = self.app.connector.execute_query_all(_DEPTH, queue=QUEUE)
         return {str(row["task_name"]): int(row["waiting"]) for row in rows}
+
+    def live_workers(self) -> int:
+        """Workers taking jobs now, cluster-wide (each heartbeats in the queue's tables)."""
+        rows = self.app.connector.execute_query_all(_LIVE)
+        return int(rows[0]["live"]) if rows else 0
 
     def close_stalled(self, seconds: float) -> int:
         """Mark failed the running jobs of workers silent for ``seconds``; how many."""

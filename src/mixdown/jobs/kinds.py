@@ -38,7 +38,9 @@ class JobKind:
     threads: int = 1
 
 
-def cluster_kinds(ctx: JobContext, defer: Defer, settings: Settings) -> tuple[JobKind, ...]:
+def cluster_kinds(
+    ctx: JobContext, defer: Defer, settings: Settings, workers: Callable[[], int]
+) -> tuple[JobKind, ...]:
     """A cluster's kinds: imports as in the embedded service; a generation spread over
     workers as pieces, then published (``jobs.spread``)."""
     imports = service_kinds(ctx)[0]
@@ -46,7 +48,7 @@ def cluster_kinds(ctx: JobContext, defer: Defer, settings: Settings) -> tuple[Jo
         imports,
         JobKind(
             GENERATION,
-            SpreadJob(ctx, defer, settings),
+            SpreadJob(ctx, defer, settings, workers),
             job_rows.renew_task,
             job_rows.lapsed_tasks,
             job_rows.task_failed,

@@ -31,7 +31,7 @@ from mixdown.jobs.context import JobContext
 from mixdown.jobs.pipeline import GenerationJob
 from mixdown.planning.plan import Plan
 from mixdown.planning.reporting import DecoderMessages
-from mixdown.planning.work import WorkGraph
+from mixdown.planning.work import WorkGraph, chunk_length, work_graph
 from mixdown.render.command import temp_path
 from mixdown.render.executor import Rendered
 from mixdown.settings import Settings
@@ -51,10 +51,6 @@ PIECE = "piece"
 PUBLISH = "publish"
 #: Queues a job: (kind, key) (``JobQueue.defer``).
 Defer = Callable[[str, str], None]
-#: A mix is cut into chunks of this much playback unless ``MIXDOWN_CHUNK_SECONDS`` says:
-#: a minute of a class renders in seconds on two cores, so a class spreads over as many
-#: workers as it has minutes, and a chunk's own start-up costs little beside it.
-DEFAULT_CHUNK_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -77,12 +73,16 @@ class Work:
 class SpreadJob:
     """Claim an attempt, plan it and queue its pieces."""
 
-    def __init__(self, ctx: JobContext, defer: Defer, settings: Settings) -> None:
+    def __init__(
+        self, ctx: JobContext, defer: Defer, settings: Settings, workers: Callable[[], int]
+    ) -> None:
         self.ctx, self.defer, self.settings = ctx, defer, settings
+        #: How many workers take jobs now (the chunk length follows, unless forced).
+        self.workers = workers
         self.attempts = GenerationJob(ctx)
 
     def __call__(self, task_id: str) -> None:
-        from mixdown.generation import plan_work
+        from mixdown.generation import plan_for
 
         ctx, attempt_id = self.ctx, uuid.uuid4().hex
         begun = self.attempts.begin(task_id, attempt_id)
@@ -92,8 +92,9 @@ class SpreadJob:
             recording = recording_of(begun.recording)
             params = documents.read_params(begun.task.params)
             probes = probes_from_json(begun.recording.probes)
-            chunk_ms = self.settings.chunk_ms or DEFAULT_CHUNK_MS
-            plan, graph = plan_work(recording, params, probes, self.settings, chunk_ms)
+            plan = plan_for(recording, params, probes, self.settings)
+            chunk_ms = self.settings.chunk_ms or chunk_length(plan.total_time, self.workers())
+            graph = work_graph(plan, chunk_ms, self.settings.encoding.fps)
         except MixdownError as exc:
             _fail(self.attempts, task_id, attempt_id, begun.started, Failure(exc.code, exc.message))
             return

@@ -23,6 +23,16 @@ WORK_VERSION = 1
 #: A render is cut only when it gives at least this many chunks of the asked length:
 #: a chunk and a join cost more than rendering a little longer in one piece.
 _MIN_CHUNKS = 2
+#: The chunk lengths a cluster picks from: a chunk renders its minute of a class in
+#: seconds, and below ten seconds its own start (a seek, an encoder's warm-up) would weigh.
+SHORTEST_CHUNK_MS, LONGEST_CHUNK_MS = 10_000, 60_000
+
+
+def chunk_length(duration_ms: int, workers: int) -> int:
+    """About two chunks per worker, so a class of any length spreads over the workers
+    there are (two each evens out chunks of unequal cost), between the two bounds."""
+    wanted = duration_ms // max(1, 2 * workers)
+    return max(SHORTEST_CHUNK_MS, min(LONGEST_CHUNK_MS, wanted))
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,7 @@ class ClusterJobs:
     def __init__(self, ctx: JobContext, settings: Settings, workers: int) -> None:
         self.stats = JobStats()
         self._queue = ClusterQueue(ctx.db)
-        self.kinds = cluster_kinds(ctx, self._queue.defer, settings)
+        self.kinds = cluster_kinds(ctx, self._queue.defer, settings, self._queue.live_workers)
         self._worker: ClusterWorker | None = None
         self._sweeper: Sweeper | None = None
         if workers > 0:
