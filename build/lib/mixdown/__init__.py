@@ -1,1 +1,0 @@
-"""Mixdown: recorded online classes in, finished videos out."""

@@ -1,1 +1,0 @@
-"""Background work: probing imported recordings and generating videos, in-process."""
