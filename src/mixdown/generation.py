@@ -152,8 +152,7 @@ def render_piece(
         render_into(plan, probes, render, local, out_dir, settings, done, progress, cancel)
         return done
     except BaseException:
-        for _, temp in done.written:
-            temp.unlink(missing_ok=True)
+        done.remove()
         raise
     finally:
         src.close()

@@ -126,8 +126,12 @@ def cli_create_app(data_dir: Path, *args: str) -> Creds:
     return Creds(data["SdkAppId"], data["SecretId"], data["SecretKey"])
 
 
-class ServerProcess:
-    """``mixdown serve`` as a child process on a free loopback port."""
+class MixdownProcess:
+    """A ``mixdown`` command as a child process, its output in a log beside its data folder,
+    ready once its ``/healthz`` answers 200."""
+
+    #: The subcommand, and what the messages call it.
+    command = ""
 
     def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.data_dir, self.args = data_dir, args
@@ -135,45 +139,42 @@ class ServerProcess:
         self.env = env or {}
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = data_dir.parent / f"serve-{self.port}.log"
+        self.log_path = data_dir.parent / f"{self.command}-{self.port}.log"
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
 
-    def start(self, timeout_s: float = 90) -> ServerProcess:
-        argv = [
-            PYTHON,
-            "-m",
-            "mixdown.cli",
-            "serve",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-            *self.args,
-        ]
+    def launch(self, argv: list[str], health_url: str, timeout_s: float) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+                [PYTHON, "-m", "mixdown.cli", self.command, *argv],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.env},
             )
 
         def healthy() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise AssertionError(f"server exited:\n{self.log()}")
+                raise AssertionError(f"{self.command} exited:\n{self.log()}")
             try:
-                return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+                return httpx.get(health_url, timeout=2).status_code == 200
             except httpx.HTTPError:
                 return False
 
-        wait_for(healthy, timeout_s, "the server to become healthy", every_s=0.2)
-        return self
+        wait_for(healthy, timeout_s, f"{self.command} to become healthy", every_s=0.2)
 
     def kill9(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
+
+    def terminate(self) -> None:
+        """SIGTERM, without waiting."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -186,6 +187,22 @@ class ServerProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class ServerProcess(MixdownProcess):
+    """``mixdown serve`` on a free loopback port."""
+
+    command = "serve"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 90) -> ServerProcess:
+        argv = ["--port", str(self.port), "--data-dir", str(self.data_dir), *self.args]
+        self.launch(argv, f"{self.url}/healthz", timeout_s)
+        return self
+
 
 
 class InProcessServer:

@@ -213,6 +213,18 @@ def _rendering_worker(cluster: Cluster) -> tuple[WorkerProcess, set[int]]:
     return wait_for(found, 60, "a worker to start ffmpeg", every_s=0.05)
 
 
+def _kill_a_rendering_worker(cluster: Cluster) -> None:
+    """``kill -9`` the worker running ffmpeg now; its ffmpeg processes die with it."""
+    victim, its_ffmpeg = _rendering_worker(cluster)
+    victim.kill9()
+    wait_for(
+        lambda: not its_ffmpeg & set(ffmpeg_processes(cluster.tmp)),
+        10,
+        "the killed worker's ffmpeg to die with it",
+        every_s=0.05,
+    )
+
+
 def _exactly_once(cluster: Cluster, task_id: str) -> None:
     """One committed result, one VideoGenerationFinished event, delivered once."""
     events = cluster.rows(
@@ -275,14 +287,7 @@ def test_a_worker_killed_mid_render_leaves_no_ffmpeg_and_its_task_finishes_once(
     _imported(long, record_id)
     task_id = _create(long, record_id)
 
-    victim, its_ffmpeg = _rendering_worker(long)
-    victim.kill9()
-    wait_for(
-        lambda: not its_ffmpeg & set(ffmpeg_processes(long.tmp)),
-        10,
-        "the killed worker's ffmpeg to die with it",
-        every_s=0.05,
-    )
+    _kill_a_rendering_worker(long)
     done = _finished(long, task_id)
 
     assert len(done["VideoInfoList"]) == 3

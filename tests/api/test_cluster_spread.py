@@ -19,7 +19,7 @@ import pytest
 import mediacheck as mc
 from mixdown.synth import ClipSpec, make_clip
 
-from .cluster import WorkerProcess, ffmpeg_processes, metric
+from .cluster import WorkerProcess, metric
 from .conftest import T0, call, wait_for
 from .test_cluster_jobs import (
     LONG_MS,
@@ -32,8 +32,8 @@ from .test_cluster_jobs import (
     _finished,
     _import,
     _imported,
+    _kill_a_rendering_worker,
     _long_recording,
-    _rendering_worker,
     long_media,
 )
 
@@ -156,14 +156,7 @@ def test_a_worker_killed_during_a_chunk_costs_that_chunk_only(long: Cluster) -> 
     _imported(long, record_id)
     task_id = _create(long, record_id)
 
-    victim, its_ffmpeg = _rendering_worker(long)
-    victim.kill9()
-    wait_for(
-        lambda: not its_ffmpeg & set(ffmpeg_processes(long.tmp)),
-        10,
-        "the killed worker's ffmpeg to die with it",
-        every_s=0.05,
-    )
+    _kill_a_rendering_worker(long)
     done = _finished(long, task_id, timeout_s=180)
 
     _exactly_once(long, task_id)

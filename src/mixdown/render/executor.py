@@ -116,8 +116,7 @@ def finish(
 
 def _remove(done: Iterable[Rendered]) -> None:
     for rendered in done:
-        for _, temp in rendered.written:
-            temp.unlink(missing_ok=True)
+        rendered.remove()
 
 
 def _joined(
@@ -139,9 +138,7 @@ def _joined(
     decoding = DecoderMessages()
     for done in [*parts, *([sound] if sound else [])]:
         decoding = decoding.plus(done.decoding)
-        for _, temp in done.written:
-            temp.unlink(missing_ok=True)
-        done.written.clear()
+        done.remove()
     return Rendered([(join.chunked.output, target)], "encode", decoding)
 
 
@@ -152,6 +149,12 @@ class Rendered:
     written: list[tuple[OutputPlan, Path]] = field(default_factory=list)
     method: str = "encode"
     decoding: DecoderMessages = field(default_factory=DecoderMessages)
+
+    def remove(self) -> None:
+        """Delete the files written (a failure, or chunks once joined)."""
+        for _, temp in self.written:
+            temp.unlink(missing_ok=True)
+        self.written.clear()
 
 
 def render_into(
