@@ -42,7 +42,7 @@ def _temp_source(settings: Settings, reach: Reach) -> MediaSource:
 def environment_reach() -> Reach:
     """What the command line may read: ``s3://`` media when the AWS settings are there."""
     s3 = S3Settings.from_env(os.environ)
-    return Reach(s3=s3.client() if s3.configured else None)
+    return Reach(s3=s3.client() if s3.configured else None, s3_retry=s3.retry())
 
 
 def probe_recording(

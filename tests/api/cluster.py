@@ -24,10 +24,14 @@ class WorkerProcess(MixdownProcess):
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/metrics"
 
+    @property
+    def healthz_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/healthz"
+
     def start(self, timeout_s: float = 60) -> WorkerProcess:
         argv = ["--database", self.database_url, "--data-dir", str(self.data_dir)]
         argv += ["--metrics-port", str(self.port), *self.args]
-        self.launch(argv, f"http://127.0.0.1:{self.port}/healthz", timeout_s)
+        self.launch(argv, self.healthz_url, timeout_s)
         return self
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from mixdown.callbacks.dispatcher import CallbackDispatcher, RetryPolicy
 from mixdown.callbacks.envelope import callback_body, sign
@@ -17,7 +18,7 @@ from mixdown.store import deliveries
 from mixdown.store.apps import create_app
 from mixdown.store.callback_configs import set_target
 from mixdown.store.database import Database
-from mixdown.store.models import DELIVERED, GAVE_UP, GENERATION
+from mixdown.store.models import DELIVERED, GAVE_UP, GENERATION, CallbackDelivery
 
 
 def test_the_published_sign_example_is_reproduced() -> None:
@@ -127,3 +128,39 @@ def test_a_refused_url_is_abandoned_at_once(tmp_path: Path) -> None:
         _wait(lambda: deliveries.states(db, "t1")[0].state == GAVE_UP)
     finally:
         dispatcher.stop()
+
+
+def test_a_delivery_is_leased_for_longer_than_one_attempt_may_take() -> None:
+    # time-out → lease: plus as much again, at least 5 s, at most 30 s
+    for timeout_s, lease_s in ((1, 6), (4, 9), (10, 20), (30, 60), (120, 150)):
+        assert RetryPolicy(timeout_s=timeout_s).lease_s == lease_s
+
+
+class LeaseWitness:
+    """A sender that reads, while it sends, until when its delivery is hidden from others."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.seen: list[tuple[float, int]] = []
+        self.done = threading.Event()
+
+    def post(self, url: str, body: bytes, timeout_s: float) -> int:
+        with self.db.transaction() as s:
+            row = s.scalars(select(CallbackDelivery)).one()
+            self.seen.append((timeout_s, row.next_attempt_ms))
+        self.done.set()
+        return 200
+
+
+def test_an_attempt_uses_the_policys_time_out_and_is_hidden_for_its_lease(tmp_path: Path) -> None:
+    db, _ = _world(tmp_path)
+    now = time.time() + 1
+    sender = LeaseWitness(db)
+    policy = RetryPolicy(timeout_s=4)
+    dispatcher = CallbackDispatcher(db, sender=sender, policy=policy, clock=lambda: now)
+    dispatcher.start()
+    try:
+        assert sender.done.wait(20)
+    finally:
+        dispatcher.stop()
+    assert sender.seen == [(4, int(now * 1000) + 9000)]

@@ -2,7 +2,8 @@
 --workers 0`` API node (it only defers) and ``mixdown worker`` processes, driven through the
 official SDK. No accepted task is lost or done twice: when a worker is killed (its lease
 lapses and another takes the task), when it is stopped (it hands the task back at once), or
-when no worker runs at all for a while.
+when no worker runs at all for a while. No callback is lost either: one killed while it
+sends an event leaves the event to another worker.
 
 Runs when ``MIXDOWN_TEST_POSTGRES_URL`` names a PostgreSQL server; each test has its own
 scratch database (``scratch_url``). Outputs go to the API node's folder (``--storage``), so
@@ -11,6 +12,8 @@ it serves them as it would its own.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +52,10 @@ SHORT_LEASE = {"MIXDOWN_LEASE_SECONDS": "3"}
 #: A lease far longer than the SIGTERM test: a hand-back it sees is not the lease's doing.
 LONG_LEASE = {"MIXDOWN_LEASE_SECONDS": "120"}
 FINISHED = "VideoGenerationFinished"
+#: Long enough to see a callback held by its receiver and kill its sender before the
+#: attempt times out; short enough that its lease (5 + 5 s) lapses within the test.
+CALLBACK_TIMEOUT = ("--callback-timeout", "5")
+CALLBACK_KEY = "Xz4ZgayTr7rMgWQrH"
 #: A job lost between the commit that accepted its work and its deferral (a crash).
 DROP_JOB = "DELETE FROM procrastinate_jobs WHERE args->>'key' = :key RETURNING id"
 
@@ -77,8 +84,9 @@ class Cluster:
     def client(self) -> Any:
         return sdk(self.api.port, self.creds)
 
-    def worker(self, env: dict[str, str]) -> WorkerProcess:
-        """A new worker (not started) writing its outputs where the API node serves them."""
+    def worker(self, env: dict[str, str], *args: str) -> WorkerProcess:
+        """A new worker (not started) writing its outputs where the API node serves them;
+        ``args`` are more of its options."""
         n = len(self.workers)
         worker = WorkerProcess(
             self.tmp / f"worker{n}",
@@ -90,6 +98,7 @@ class Cluster:
             self.api.url,
             "--callback-retry-base",
             "0.2",
+            *args,
             env=env,
         )
         self.workers.append(worker)
@@ -358,3 +367,84 @@ def test_an_api_node_with_workers_on_postgres_runs_the_jobs_itself(
         _exactly_once(node, task_id)
         ran = httpx.get(f"{node.api.url}/metrics", timeout=10).text
         assert metric(ran, "mixdown_job_duration_seconds_count", kind="generation") == 1
+
+
+def _finished_events(cluster: Cluster, task_id: str) -> list[Any]:
+    """The task's VideoGenerationFinished deliveries: (state, attempts, last_error) each."""
+    return cluster.rows(
+        "SELECT state, attempts, last_error FROM callback_deliveries"
+        " WHERE task_id = :t AND event_type = :e",
+        t=task_id,
+        e=FINISHED,
+    )
+
+
+def _logged(worker: WorkerProcess, msg: str, task_id: str) -> list[dict[str, Any]]:
+    """The worker's log lines saying ``msg`` about ``task_id``'s VideoGenerationFinished."""
+    lines = (json.loads(line) for line in worker.log().splitlines() if line.startswith("{"))
+    return [
+        e
+        for e in lines
+        if (e.get("msg"), e.get("task_id"), e.get("event_type")) == (msg, task_id, FINISHED)
+    ]
+
+
+def test_a_worker_killed_while_sending_a_callback_leaves_the_event_to_another_worker(
+    small: Cluster,
+) -> None:
+    app = small.creds.sdk_app_id
+    set_key = {"SdkAppId": app, "CallbackKey": CALLBACK_KEY}
+    call(small.client, "SetVideoGenerationTaskCallbackKey", set_key)
+    held = small.receiver.hold_first(FINISHED)
+    # Job leases far longer than the test: no job runs twice, so the only work left to the
+    # successor is the callback.
+    importer = small.worker(LONG_LEASE).start()
+    record_id = _import(small, small_recording(app))
+    _imported(small, record_id)
+    importer.stop()
+    task_id = _create(small, record_id)
+    # The API node delivers callbacks too: stopped before any worker can finish the task,
+    # it cannot race the workers for the event.
+    small.api.stop()
+    sender = small.worker(LONG_LEASE, *CALLBACK_TIMEOUT).start()
+
+    assert held.arrived.wait(120), "the VideoGenerationFinished callback never arrived"
+    sender.kill9()
+    # With its sender dead the row is as the kill left it: leased for a first attempt that
+    # neither succeeded nor failed, so the kill came mid-send.
+    assert _finished_events(small, task_id) == [("pending", 1, None)]
+    # Hidden for the lease the worker's --callback-timeout gave it (5 + 5 s), taken just
+    # before the request arrived.
+    [(hidden_until,)] = small.rows(
+        "SELECT next_attempt_ms FROM callback_deliveries WHERE task_id = :t AND event_type = :e",
+        t=task_id,
+        e=FINISHED,
+    )
+    [arrived_s] = [p["at"] for p in small.receiver.posts if p["body"]["EventType"] == FINISHED]
+    assert 5_000 < hidden_until - arrived_s * 1000 <= 10_000
+    held.release()  # its answer goes to a dead socket
+    successor = small.worker(LONG_LEASE, *CALLBACK_TIMEOUT).start()
+    wait_for(lambda: _finished_events(small, task_id)[0][0] == "delivered", 90, "the redelivery")
+
+    assert _finished_events(small, task_id) == [("delivered", 2, None)]
+    assert [e["attempt"] for e in _logged(successor, "callback delivered", task_id)] == [2]
+    first, again = (p for p in small.receiver.posts if p["body"]["EventType"] == FINISHED)
+    assert again["at"] - first["at"] > 5  # hidden by the lease longer than a whole attempt
+    for name in ("Timestamp", "SdkAppId", "EventType", "EventData"):
+        assert again["body"][name] == first["body"][name], name
+    assert again["body"]["ExpireTime"] > first["body"]["ExpireTime"]  # signed when sent
+    for post in (first, again):
+        expire = post["body"]["ExpireTime"]
+        assert post["body"]["Sign"] == hashlib.md5(f"{CALLBACK_KEY}{expire}".encode()).hexdigest()
+    assert first["body"]["EventData"]["TaskId"] == task_id
+
+    small.api.start()  # the task, as the API describes it: finished once
+    done = _finished(small, task_id)
+    assert len(done["VideoInfoList"]) == 2
+    [(attempts,)] = small.rows(
+        "SELECT attempts FROM generation_tasks WHERE task_id = :t", t=task_id
+    )
+    assert attempts == 1
+    outputs = small.tmp / "api" / "outputs"
+    assert len([p for p in kept_attempts(outputs) if p.parent.name == task_id]) == 1
+    assert len(small.receiver.of(FINISHED, task_id)) == 2  # nothing sent since

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,8 +16,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+from mixdown.domain.outcome import Failure
 from mixdown.errors import MixdownError
-from mixdown.store import deliveries
+from mixdown.store import deliveries, tasks
 from mixdown.store.apps import create_app, find_app
 from mixdown.store.callback_configs import set_target
 from mixdown.store.database import Database
@@ -99,3 +101,56 @@ def test_deliveries_are_leased_once_on_postgres(db: Database) -> None:
     again = deliveries.lease_due(db, now_ms=2000, limit=5, lease_ms=60_000)
     assert [d.task_id for d in first] == ["t"] and again == []
     assert first[0].key == "k" and first[0].event_data == {"TaskId": "t"}
+
+
+def test_a_task_two_pieces_fail_at_once_is_concluded_once_on_postgres(db: Database) -> None:
+    """The first to take the running attempt holds it until it commits its verdict; the
+    second waits for that, then finds the task concluded (one verdict, one callback)."""
+    app_id = create_app(db, now_ms=0).sdk_app_id
+    with db.transaction() as s:
+        add_recording(
+            s,
+            task_id="rec",
+            sdk_app_id=app_id,
+            manifest={"RoomId": 1},
+            room_id=1,
+            group_id="1",
+            record_user_id="",
+            now_ms=0,
+        )
+        app = find_app(s, app_id)
+        assert app is not None
+        task_id = create_task(s, app, recording_id="rec", params={}, now_ms=0).task_id
+    with db.transaction() as s:
+        assert tasks.claim(s, task_id, attempt_id="a1", now_ms=1000) is not None
+    holding, second_found = threading.Event(), []
+
+    def second() -> None:
+        holding.wait(timeout=30)
+        with db.transaction() as s:
+            second_found.append(tasks.current_attempt(s, task_id, "a1"))
+
+    other = threading.Thread(target=second)
+    other.start()
+    with db.transaction() as s:
+        first = tasks.current_attempt(s, task_id, "a1")
+        assert first is not None
+        holding.set()
+        _wait_until_a_session_waits_for_a_lock(db)
+        tasks.finish_task(first, Failure("FailedOperation.Storage", "s3://b/k"), now_ms=2000)
+    other.join(timeout=30)
+    assert second_found == [None]
+
+
+def _wait_until_a_session_waits_for_a_lock(db: Database) -> None:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        with db.engine.connect() as c:
+            if c.scalar(query):
+                return
+        assert time.monotonic() < deadline, "the second never waited for the first's lock"
+        time.sleep(0.02)

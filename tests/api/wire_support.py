@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -167,31 +168,59 @@ def error_code(reply: httpx.Response) -> str:
     return code
 
 
+#: The longest a held request waits for its release: a test that fails before releasing it
+#: does not leave the handler blocked for ever.
+HOLD_LIMIT_S = 300.0
+
+
+@dataclass
+class Hold:
+    """The first request of ``event_type``: kept (``arrived``), then left unanswered until
+    ``release()``, as a receiver that is still thinking while its caller dies."""
+
+    event_type: str
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class Receiver:
-    """A callback endpoint on loopback that answers 200 and keeps what it was sent."""
+    """A callback endpoint on loopback that answers 200 and keeps what it was sent; with
+    ``hold_first`` it holds back its answer to one request."""
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.holds: list[Hold] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = json.loads(raw)
                 with receiver.lock:
                     receiver.posts.append(
                         {
                             "path": self.path,
                             "content_type": self.headers.get("Content-Type"),
                             "raw": raw,
-                            "body": json.loads(raw),
+                            "body": body,
                             "at": time.time(),
                         }
                     )
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b'{"error_code":0}')
+                hold = receiver._take_hold(body.get("EventType"))
+                if hold is not None:
+                    hold.released.wait(HOLD_LIMIT_S)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b'{"error_code":0}')
+                except OSError:  # the caller died while its request was held
+                    if hold is None:
+                        raise
 
             def log_message(self, *_args: Any) -> None:
                 return
@@ -200,6 +229,21 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def hold_first(self, event_type: str) -> Hold:
+        """Hold back the answer to the next request of ``event_type`` until released."""
+        hold = Hold(event_type)
+        with self.lock:
+            self.holds.append(hold)
+        return hold
+
+    def _take_hold(self, event_type: object) -> Hold | None:
+        with self.lock:
+            for hold in self.holds:
+                if hold.event_type == event_type and not hold.arrived.is_set():
+                    hold.arrived.set()
+                    return hold
+        return None
 
     def bodies(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -213,6 +257,8 @@ class Receiver:
         ]
 
     def close(self) -> None:
+        for hold in self.holds:
+            hold.release()
         self.server.shutdown()
         self.server.server_close()
 

@@ -13,6 +13,7 @@ from mixdown.errors import InternalError, InvalidParameterValue
 from mixdown.storage.connection import DEFAULT_URL_EXPIRY_S, S3Settings
 from mixdown.storage.folder import FolderStore
 from mixdown.storage.location import S3Location, open_store, parse_location
+from mixdown.storage.retry import DEFAULT_RETRY_S
 from mixdown.storage.s3 import S3Store
 from seaweed import Seaweed
 
@@ -90,6 +91,18 @@ def test_a_url_expiry_outside_what_s3_signs_is_refused(expiry: str) -> None:
         S3Settings.from_env({"MIXDOWN_S3_URL_EXPIRY_S": expiry})
 
 
+def test_s3_calls_are_retried_for_five_minutes_unless_configured() -> None:
+    assert S3Settings.from_env({}).retry().window_s == DEFAULT_RETRY_S == 300
+    assert S3Settings.from_env({"MIXDOWN_S3_RETRY_SECONDS": "45"}).retry().window_s == 45
+    assert S3Settings.from_env({"MIXDOWN_S3_RETRY_SECONDS": "0"}).retry_s == 0
+
+
+@pytest.mark.parametrize("window", ["-1", "soon", "1.5", "86401"])
+def test_a_retry_window_that_is_not_whole_seconds_up_to_a_day_is_refused(window: str) -> None:
+    with pytest.raises(InternalError, match="MIXDOWN_S3_RETRY_SECONDS"):
+        S3Settings.from_env({"MIXDOWN_S3_RETRY_SECONDS": window})
+
+
 def test_a_key_without_its_secret_is_refused() -> None:
     with pytest.raises(InternalError, match="both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
         S3Settings.from_env({"AWS_ACCESS_KEY_ID": "AKID"}).client()
@@ -104,9 +117,11 @@ def test_a_folder_location_opens_a_folder_store(tmp_path: Path) -> None:
 def test_an_s3_location_opens_a_working_store_from_the_environment(
     seaweed: Seaweed, tmp_path: Path
 ) -> None:
-    store = open_store(f"s3://{seaweed.bucket}/opened/here", seaweed.env())
+    env = seaweed.env(MIXDOWN_S3_RETRY_SECONDS="7")
+    store = open_store(f"s3://{seaweed.bucket}/opened/here", env)
     assert isinstance(store, S3Store)
     assert store.location == f"s3://{seaweed.bucket}/opened/here/"
+    assert store.retry.window_s == 7
     (tmp_path / "f").write_bytes(b"round trip")
     store.put("k.bin", tmp_path / "f")
     store.get("k.bin", tmp_path / "back")

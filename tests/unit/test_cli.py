@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mixdown.cli import main
+from mixdown.service.commands import callback_timeout
 from mixdown.store.database import head_revision
 
 
@@ -111,3 +112,20 @@ def test_an_unreachable_database_is_one_line_naming_it_without_its_password(
         "cannot connect: "
     )
     assert "s3cret" not in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+@pytest.mark.parametrize("value", ["0", "-1", "121", "nan", "inf", "soon"])
+def test_a_callback_timeout_outside_0_to_120_seconds_is_refused_before_anything_starts(
+    command: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([command, "--callback-timeout", value])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --callback-timeout: '{value}': must be seconds, more than 0" in err
+
+
+def test_a_callback_timeout_is_read_as_seconds() -> None:
+    assert callback_timeout("2.5") == 2.5
+    assert callback_timeout("120") == 120.0

@@ -19,6 +19,7 @@ WINDOW_MS = 3 * 24 * 3600 * 1000
 _TIW_ZONE = timezone(timedelta(hours=8))
 _OTHER_KINDS = ("TranscodeH5", "TranscodeJPG", "WhiteboardPush")
 
+
 def _time(ms: int) -> str:
     return (
         datetime.fromtimestamp(ms / 1000, UTC).astimezone(_TIW_ZONE).strftime("%Y-%m-%d %H:%M:%S")

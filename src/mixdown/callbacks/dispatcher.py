@@ -50,7 +50,17 @@ class RetryPolicy:
     base_s: float = 5.0
     cap_s: float = 1800.0
     window_s: float = 24 * 3600.0
+    #: One attempt's HTTP time-out (connect, send, wait for the answer).
     timeout_s: float = 10.0
+
+    @property
+    def lease_s(self) -> float:
+        """How long a leased delivery stays hidden from every node while one sends it."""
+        # Longer than a send, so two nodes never send one event at once. The margin covers
+        # what surrounds the POST (the URL check's DNS lookup, the database writes, the
+        # nodes' clock skew): at least 5 s, as long as the time-out itself, at most 30 s.
+        # Short time-outs thus hand a crashed sender's event to another node in seconds.
+        return self.timeout_s + min(30.0, max(5.0, self.timeout_s))
 
     def delay_s(self, attempts: int) -> float:
         """Wait after the ``attempts``-th failed attempt: base, 2·base, 4·base, ... capped."""
@@ -103,16 +113,18 @@ class CallbackDispatcher:
         free = 0
         while free < self._senders and self._slots.acquire(blocking=False):
             free += 1
-        lease_ms = int((self._policy.timeout_s + 30) * 1000)
-        due = (
-            deliveries.lease_due(self._db, now_ms=self._now_ms(), limit=free, lease_ms=lease_ms)
-            if free
-            else []
-        )
-        for item in due:
-            self._pool.submit(self._send_and_release, item)
-        for _ in range(free - len(due)):
-            self._slots.release()
+        lease_ms = int(self._policy.lease_s * 1000)
+        due: list[DueDelivery] = []
+        try:
+            if free:
+                due = deliveries.lease_due(
+                    self._db, now_ms=self._now_ms(), limit=free, lease_ms=lease_ms
+                )
+            for item in due:
+                self._pool.submit(self._send_and_release, item)
+        finally:  # the database may be away: the slots not sent with go back either way
+            for _ in range(free - len(due)):
+                self._slots.release()
 
     def _send_and_release(self, item: DueDelivery) -> None:
         try:

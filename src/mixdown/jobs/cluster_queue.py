@@ -18,6 +18,8 @@ from sqlalchemy import make_url
 
 from mixdown.store.database import CONNECT_TIMEOUT_S, Database
 
+#: Seconds a query waits for a free or new connection of the pool.
+_POOL_WAIT_S = 10.0
 #: procrastinate's queue for every kind (several queues would let workers specialise).
 QUEUE = "mixdown"
 
@@ -56,13 +58,22 @@ def conninfo(db: Database) -> str:
 
 
 def pool_options(db: Database, max_size: int) -> dict[str, Any]:
-    """psycopg pool settings: small, with the store's connect timeout unless the URL sets one."""
+    """psycopg pool settings: small, with the store's connect timeout unless the URL sets one,
+    and a bounded wait for a connection."""
     timeout = (
         {}
         if "connect_timeout" in make_url(db.url).query
         else {"connect_timeout": CONNECT_TIMEOUT_S}
     )
-    return {"conninfo": conninfo(db), "min_size": 1, "max_size": max_size, "kwargs": timeout}
+    return {
+        "conninfo": conninfo(db),
+        "min_size": 1,
+        "max_size": max_size,
+        "kwargs": timeout,
+        # A query waits this long for a connection when none can be made (the database is
+        # away): a worker then notices and reconnects, instead of hanging 30 s a query.
+        "timeout": _POOL_WAIT_S,
+    }
 
 
 class ClusterQueue:

@@ -5,6 +5,11 @@ Stopping (SIGTERM, via ``stop``): the jobs' stop event is set first, so running 
 cancelled and their attempts given back; each job so interrupted is deferred again at once,
 for another worker to take without waiting for its lease to lapse. The worker then takes no
 new job, waits for the running ones to return, and ends.
+
+Losing the database (PostgreSQL restarted, a network cut): procrastinate's worker stops
+fetching when its heartbeat or its fetch fails, waits for the running jobs and ends; this
+one then connects again, with backoff, for as long as it takes. Running renders go on
+meanwhile; what they could not commit is found again through the leases.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from mixdown.settings import Leases
 from mixdown.store.database import Database
 
 _log = logging.getLogger("mixdown.jobs")
+#: Waits between tries to reach the queue again: doubling from the first to the cap.
+_RECONNECT_FIRST_S = 0.5
+_RECONNECT_CAP_S = 10.0
 Wrap = Callable[[JobKind], Callable[[str], None]]
 
 
@@ -58,6 +66,8 @@ class ClusterWorker:
         self._started = threading.Event()
         #: Set when the worker has ended, whether stopped or failed.
         self.ended = threading.Event()
+        #: Set while procrastinate's worker runs: cleared while the database is away.
+        self.connected = threading.Event()
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="cluster-worker", daemon=True)
 
@@ -95,7 +105,28 @@ class ClusterWorker:
         )
         self._loop, self._main = loop, asyncio.current_task()
         self._started.set()
+        wait_s = _RECONNECT_FIRST_S
+        while True:  # until cancelled by stop()
+            began = time.monotonic()
+            try:
+                await self._work()
+                reason = "the queue's worker stopped"
+            except Exception as exc:  # the database went away; the jobs already returned
+                reason = f"{type(exc).__name__}: {exc}"
+            finally:
+                self.connected.clear()
+            if time.monotonic() - began > _RECONNECT_CAP_S:
+                wait_s = _RECONNECT_FIRST_S  # it had been connected: start over
+            _log.warning(
+                "queue connection lost; reconnecting", extra={"reason": reason, "in_s": wait_s}
+            )
+            await asyncio.sleep(wait_s)
+            wait_s = min(wait_s * 2, _RECONNECT_CAP_S)
+
+    async def _work(self) -> None:
+        """One connection's life: procrastinate's worker, until it ends or is cancelled."""
         async with self._app.open_async():
+            self.connected.set()
             await self._app.run_worker_async(
                 name=f"mixdown@{socket.gethostname()}:{os.getpid()}",
                 queues=[QUEUE],

@@ -76,7 +76,8 @@ class Sweeper:
         while True:
             try:
                 self.sweep()
-            except Exception:  # the database may be away for a while: sweep again later
-                _log.warning("sweep failed; will retry", exc_info=True)
+            except Exception as exc:  # the database may be away for a while: sweep again later
+                reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                _log.warning("sweep failed; will retry", extra={"reason": reason})
             if self._stop.wait(self._leases.sweep_s):
                 return

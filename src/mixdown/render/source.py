@@ -1,5 +1,6 @@
 """Manifest URLs -> local files: paths, file://, http(s):// and s3:// (downloaded,
-size-capped). s3:// URLs are read with the worker's own S3 client, when it is given one."""
+size-capped). s3:// URLs are read with the worker's own S3 client, when it is given one,
+and tried again while S3 is unreachable, as the caller's retry says."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.client import HTTPMessage
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol, TypeVar
 from urllib.parse import unquote, urlparse
 
 from mixdown.errors import MediaError
@@ -22,18 +23,44 @@ if TYPE_CHECKING:
 
 #: Raises MediaError when a URL may not be read (the server checks hosts, also on redirects).
 UrlPolicy = Callable[[str], None]
+T = TypeVar("T")
+
+
+class Retrying(Protocol):
+    """Tries an S3 call again while S3 is unreachable (``storage.retry.Retry``)."""
+
+    def call(self, attempt: Callable[[], T], what: str) -> T: ...
+
+    def gave_up(self, exc: BaseException) -> str:
+        """What a failure's message adds when it was retried to the end."""
+        ...
+
+
+class Once:
+    """No retry: each call is tried once."""
+
+    def call(self, attempt: Callable[[], T], what: str) -> T:
+        return attempt()
+
+    def gave_up(self, exc: BaseException) -> str:
+        return ""
+
+
+ONCE = Once()
 
 
 @dataclass(frozen=True)
 class Reach:
     """What a generation may read besides local files: the host policy checked on every
-    download and redirect (the service's), and the S3 client for ``s3://`` media."""
+    download and redirect (the service's), and the S3 client for ``s3://`` media with how
+    long its calls are tried again through an outage."""
 
     policy: UrlPolicy | None = None
     s3: S3Client | None = None
+    s3_retry: Retrying = ONCE
 
     def source(self, work_dir: Path, max_bytes: int) -> MediaSource:
-        return MediaSource(work_dir, max_bytes, self.policy, s3=self.s3)
+        return MediaSource(work_dir, max_bytes, self.policy, s3=self.s3, s3_retry=self.s3_retry)
 
 
 class MediaSource:
@@ -44,6 +71,7 @@ class MediaSource:
         policy: UrlPolicy | None = None,
         timeout_s: float = 60.0,
         s3: S3Client | None = None,
+        s3_retry: Retrying | None = None,
     ) -> None:
         self.work_dir = work_dir
         self.max_bytes = max_bytes
@@ -51,6 +79,7 @@ class MediaSource:
         self.timeout_s = timeout_s
         #: The object store's client (``S3Store.client``) or one made of the AWS settings.
         self.s3 = s3
+        self.s3_retry = s3_retry or ONCE
         self._cache: dict[str, Path] = {}
 
     def local(self, url: str) -> Path:
@@ -103,7 +132,8 @@ class MediaSource:
         return target
 
     def _s3_object(self, url: str) -> Path:
-        if self.s3 is None:
+        client = self.s3
+        if client is None:
             raise MediaError(f"{url}: s3:// URLs need S3 storage settings, none are configured")
         bucket, _, key = url[len("s3://") :].partition("/")
         if not bucket or not key:
@@ -112,17 +142,13 @@ class MediaSource:
 
         target = self._target(url)
         try:
-            answer = self.s3.get_object(Bucket=bucket, Key=key)
-            with contextlib.closing(answer["Body"]) as body:
-                # The stated size refuses a large object before a byte of it is read; the
-                # count while copying holds even where a server misstates it.
-                copied = -1
-                if answer.get("ContentLength", 0) <= self.max_bytes:
-                    with target.open("wb") as out:
-                        copied = _copy_capped(body, out, self.max_bytes)
+            copied = self.s3_retry.call(
+                lambda: _s3_copy(client, bucket, key, target, self.max_bytes), url
+            )
         except (BotoCoreError, ClientError, OSError) as exc:
             target.unlink(missing_ok=True)
-            raise MediaError(f"{url}: download failed ({_s3_reason(exc)})") from None
+            reason = _s3_reason(exc) + self.s3_retry.gave_up(exc)
+            raise MediaError(f"{url}: download failed ({reason})") from None
         if copied < 0:
             target.unlink(missing_ok=True)
             raise MediaError(f"{url}: larger than the {self.max_bytes} byte limit")
@@ -165,6 +191,19 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
             except MediaError as refused:
                 return f"redirected to a URL that is not allowed ({refused.message})"
         return ""
+
+
+def _s3_copy(client: S3Client, bucket: str, key: str, target: Path, max_bytes: int) -> int:
+    """One try at the object: its size, or -1 when over the cap. A try that fails midway is
+    started over: the target is opened afresh."""
+    answer = client.get_object(Bucket=bucket, Key=key)
+    with contextlib.closing(answer["Body"]) as body:
+        # The stated size refuses a large object before a byte of it is read; the count
+        # while copying holds even where a server misstates it.
+        if answer.get("ContentLength", 0) > max_bytes:
+            return -1
+        with target.open("wb") as out:
+            return _copy_capped(body, out, max_bytes)
 
 
 def _copy_capped(src: object, dst: object, limit: int) -> int:

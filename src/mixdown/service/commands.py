@@ -27,6 +27,27 @@ STORAGE_HELP = (
     "folder (default: $MIXDOWN_STORAGE_URL, else outputs/ in --data-dir)"
 )
 
+CALLBACK_TIMEOUT_HELP = (
+    "seconds one callback attempt may take before it counts as failed and is retried; if a "
+    "node dies while sending, another sends the event after this time plus as much again "
+    "(5 to 30 s more) (default: %(default)s)"
+)
+
+
+def callback_timeout(text: str) -> float:
+    """``--callback-timeout``: seconds, more than 0 and at most CALLBACK_TIMEOUT_MAX_S."""
+    from mixdown.service.config import CALLBACK_TIMEOUT_MAX_S
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= CALLBACK_TIMEOUT_MAX_S:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be seconds, more than 0 and at most {CALLBACK_TIMEOUT_MAX_S:g}"
+        )
+    return seconds
+
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = subparsers.add_parser(
@@ -79,6 +100,13 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         default=5.0,
         help="seconds before the first callback retry; doubles each time, for up to 24 h "
         "(default: %(default)s)",
+    )
+    serve.add_argument(
+        "--callback-timeout",
+        type=callback_timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help=CALLBACK_TIMEOUT_HELP,
     )
     serve.set_defaults(func=_serve)
     from mixdown.service.worker_command import add_worker_command  # it reads the helps above
@@ -160,6 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=max(0, args.workers),  # 0: an API node of a cluster (SQLite runs 1)
         public_url=args.public_url,
         callback_retry_base_s=args.callback_retry_base,
+        callback_timeout_s=args.callback_timeout,
     )
     return run_server(config, Settings.from_env())
 

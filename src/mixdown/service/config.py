@@ -25,6 +25,11 @@ def database_setting(flag: str | None, env: Mapping[str, str]) -> str:
     return setting(flag, env, DATABASE_URL_ENV)
 
 
+#: The longest callback time-out accepted: a receiver slower than this is broken, and the
+#: delivery's lease (longer still) keeps an event from other nodes that long after a crash.
+CALLBACK_TIMEOUT_MAX_S = 120.0
+
+
 @dataclass(frozen=True)
 class ServiceConfig:
     #: Output files, the lock of this server and, unless ``database_url`` names another,
@@ -45,6 +50,8 @@ class ServiceConfig:
     public_url: str = ""
     #: First callback retry delay; doubles on each failure (DESIGN §4.3).
     callback_retry_base_s: float = 5.0
+    #: How long one callback attempt may take; the delivery's lease follows from it.
+    callback_timeout_s: float = 10.0
     #: Largest accepted request body (TC3 allows 10 MB).
     max_body_bytes: int = 10 * 1024 * 1024
 

@@ -48,9 +48,10 @@ def job_context(
 
 def _reach(policy: UrlPolicy, store: ObjectStore) -> Reach:
     """Media reads checked by the host policy; ``s3://`` media read with the store's client
-    when the outputs are in S3, else with the AWS settings when there are any."""
+    when the outputs are in S3, else with the AWS settings when there are any, and tried
+    again through an S3 outage as long as the store's calls are."""
+    s3 = S3Settings.from_env(os.environ)
     client = getattr(store, "client", None)
     if client is None:
-        s3 = S3Settings.from_env(os.environ)
         client = s3.client() if s3.configured else None
-    return Reach(policy.fetch_guard, client)
+    return Reach(policy.fetch_guard, client, s3.retry())

@@ -42,6 +42,9 @@ class LocalJobs:
     def running(self) -> bool:
         return True
 
+    def connected(self) -> bool:
+        return True
+
     def start(self) -> int:
         """Start the threads and queue again what a crash or a stop left; how many."""
         self._queue.start()
@@ -90,6 +93,10 @@ class ClusterJobs:
     def running(self) -> bool:
         """False once an in-process worker has ended (failed, or stopped)."""
         return self._worker is None or not self._worker.ended.is_set()
+
+    def connected(self) -> bool:
+        """False while an in-process worker waits for the database to come back."""
+        return self._worker is None or self._worker.connected.is_set()
 
     def start(self) -> int:
         self._queue.open()

@@ -1,6 +1,7 @@
 """A worker's own small HTTP server, only with ``--metrics-port``: ``/metrics`` and ``/healthz``
-(200 while it takes jobs, 503 before it is ready, while it stops, or once its queue worker
-ended). Under uvicorn on a thread of its own, so the worker's signals stay the worker's."""
+(200 while it takes jobs, 503 before it is ready, while it stops, while the database is
+away, or once its queue worker ended). Under uvicorn on a thread of its own, so the
+worker's signals stay the worker's."""
 
 from __future__ import annotations
 
@@ -38,9 +39,11 @@ class MetricsServer:
             return await metrics_response(partial(exposition, watched))
 
         async def healthz(_request: Request) -> Response:
-            if watched.ready.is_set() and watched.work.running():
-                return JSONResponse({"status": "ok"})
-            return JSONResponse({"status": "unavailable"}, status_code=503)
+            if not (watched.ready.is_set() and watched.work.running()):
+                return JSONResponse({"status": "unavailable"}, status_code=503)
+            if not watched.work.connected():  # the database is away; it keeps trying
+                return JSONResponse({"status": "reconnecting"}, status_code=503)
+            return JSONResponse({"status": "ok"})
 
         app = Starlette(
             routes=[

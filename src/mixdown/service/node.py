@@ -47,7 +47,9 @@ class Service:
         self.dispatcher = CallbackDispatcher(
             self.db,
             sender=self._sender,
-            policy=RetryPolicy(base_s=config.callback_retry_base_s),
+            policy=RetryPolicy(
+                base_s=config.callback_retry_base_s, timeout_s=config.callback_timeout_s
+            ),
             url_guard=self.policy.callback_guard,
             clock=clock,
         )

@@ -3,7 +3,8 @@ number of them on any machines. Each runs its jobs under leases, a sweeper, and 
 dispatcher; it binds no port unless asked for ``/metrics``.
 
 SIGTERM or SIGINT: the running jobs are interrupted and handed back to the queue at once
-(another worker takes them), then the process exits with 0.
+(another worker takes them), then the process exits with 0. A database that goes away does
+not end it: it reconnects when the database is back (``jobs.cluster_worker``).
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ class Worker:
         self.dispatcher = CallbackDispatcher(
             self.db,
             sender=self._sender,
-            policy=RetryPolicy(base_s=node.callback_retry_base_s),
+            policy=RetryPolicy(
+                base_s=node.callback_retry_base_s, timeout_s=node.callback_timeout_s
+            ),
             url_guard=self.policy.callback_guard,
             clock=clock,
         )
@@ -91,7 +94,7 @@ class Worker:
 
 
 def run_worker(config: WorkerConfig, settings: Settings) -> int:
-    """Run until SIGTERM or SIGINT (0), or until the queue's worker fails (1)."""
+    """Run until SIGTERM or SIGINT (0), or until the queue's worker fails for good (1)."""
     setup_logging()
     os.umask(0o077)
     stop = threading.Event()
@@ -108,7 +111,7 @@ def run_worker(config: WorkerConfig, settings: Settings) -> int:
         worker.start()
         while not stop.wait(0.5):
             if not worker.work.running():
-                _log.error("the worker's queue connection ended; stopping")
+                _log.error("the worker's queue ended; stopping")
                 code = 1
                 break
     finally:

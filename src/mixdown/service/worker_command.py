@@ -64,6 +64,13 @@ def add_worker_command(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         help="seconds before the first callback retry; doubles each time, for up to 24 h "
         "(default: %(default)s)",
     )
+    worker.add_argument(
+        "--callback-timeout",
+        type=commands.callback_timeout,
+        default=10.0,
+        metavar="SECONDS",
+        help=commands.CALLBACK_TIMEOUT_HELP,
+    )
     worker.set_defaults(func=_worker)
 
 
@@ -81,6 +88,7 @@ def _worker(args: argparse.Namespace) -> int:
         workers=max(1, args.concurrency),
         public_url=args.public_url,
         callback_retry_base_s=args.callback_retry_base,
+        callback_timeout_s=args.callback_timeout,
     )
     config = WorkerConfig(node, metrics_host=args.metrics_host, metrics_port=args.metrics_port)
     return run_worker(config, Settings.from_env())

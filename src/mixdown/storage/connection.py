@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from mixdown.errors import InternalError
+from mixdown.storage.retry import DEFAULT_RETRY_S, Retry
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 DEFAULT_URL_EXPIRY_S = 3600
 #: SigV4 caps a presigned URL's life at 7 days.
 MAX_URL_EXPIRY_S = 7 * 24 * 3600
+#: The longest S3 outage a call is retried through: a day.
+MAX_RETRY_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,12 @@ class S3Settings:
     #: Download URLs are this plus the object's key (a bucket behind a CDN), not presigned.
     public_base_url: str | None = None
     url_expiry_s: int = DEFAULT_URL_EXPIRY_S
+    #: How long an S3 call is tried again while S3 is unreachable (0: never).
+    retry_s: int = DEFAULT_RETRY_S
 
     @staticmethod
     def from_env(env: Mapping[str, str]) -> S3Settings:
-        """The S3 settings in ``env`` (the AWS variables and Mixdown's two URL settings)."""
+        """The S3 settings in ``env``: the AWS variables and Mixdown's ``MIXDOWN_S3_*``."""
 
         def get(*names: str) -> str | None:
             return next((env[n] for n in names if env.get(n)), None)
@@ -52,7 +57,12 @@ class S3Settings:
             profile=get("AWS_PROFILE"),
             public_base_url=get("MIXDOWN_S3_PUBLIC_URL"),
             url_expiry_s=_expiry(get("MIXDOWN_S3_URL_EXPIRY_S")),
+            retry_s=_retry_window(get("MIXDOWN_S3_RETRY_SECONDS")),
         )
+
+    def retry(self) -> Retry:
+        """How the store and ``s3://`` media reads ride out an S3 outage."""
+        return Retry(window_s=self.retry_s)
 
     @property
     def configured(self) -> bool:
@@ -93,11 +103,18 @@ class S3Settings:
 
 
 def _expiry(text: str | None) -> int:
+    return _seconds("MIXDOWN_S3_URL_EXPIRY_S", text, DEFAULT_URL_EXPIRY_S, 1, MAX_URL_EXPIRY_S)
+
+
+def _retry_window(text: str | None) -> int:
+    return _seconds("MIXDOWN_S3_RETRY_SECONDS", text, DEFAULT_RETRY_S, 0, MAX_RETRY_S)
+
+
+def _seconds(name: str, text: str | None, default: int, least: int, most: int) -> int:
     if text is None:
-        return DEFAULT_URL_EXPIRY_S
-    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_URL_EXPIRY_S:
+        return default
+    if not text.strip().isdigit() or not least <= int(text) <= most:
         raise InternalError(
-            f"MIXDOWN_S3_URL_EXPIRY_S={text!r} is not a whole number of seconds "
-            f"from 1 to {MAX_URL_EXPIRY_S}"
+            f"{name}={text!r} is not a whole number of seconds from {least} to {most}"
         )
     return int(text)

@@ -79,4 +79,5 @@ def open_store(text: str, env: Mapping[str, str], public_base_url: str = "") -> 
         where.prefix,
         public_base_url=public_base_url or settings.public_base_url,
         url_expiry_s=settings.url_expiry_s,
+        retry=settings.retry(),
     )

@@ -9,14 +9,18 @@ the objects of every other attempt of the task are then removed.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from mixdown.errors import StorageError
 from mixdown.storage.folder import FolderStore
 from mixdown.storage.objects import ObjectStore
+
+_log = logging.getLogger("mixdown.storage")
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,19 @@ class Outputs:
         self.drop_scratch(attempt)
 
     def discard(self, attempt: Attempt) -> None:
-        """Remove whatever the attempt wrote, locally and in the store."""
+        """Remove whatever the attempt wrote, locally and in the store.
+
+        Best effort: it follows a failure, often the store's own (S3 away past the retry
+        window), and must not replace that failure as the task's reason. Objects left are
+        never linked; should another attempt of the task commit, it removes them."""
         self.drop_scratch(attempt)
-        self.store.delete_prefix(attempt.prefix)
+        try:
+            self.store.delete_prefix(attempt.prefix)
+        except StorageError as exc:
+            _log.warning(
+                "attempt's files not removed",
+                extra={"task_id": attempt.task_id, "reason": exc.message},
+            )
 
     def drop_scratch(self, attempt: Attempt) -> None:
         shutil.rmtree(self.scratch / attempt.token, ignore_errors=True)

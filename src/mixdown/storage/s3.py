@@ -1,25 +1,29 @@
 """The object store in an S3 bucket (AWS, SeaweedFS, MinIO...), under an optional prefix.
 
 A PUT, and a multipart upload once completed, replaces an object whole, so puts are atomic
-here by nature; a failed multipart upload is aborted by boto3's transfer manager.
+here by nature; a failed multipart upload is aborted by boto3's transfer manager. Every call
+is idempotent, so each is tried again, whole, while S3 is unreachable (``storage.retry``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
-from boto3.exceptions import S3UploadFailedError
+from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from mixdown.errors import StorageError
 from mixdown.storage.connection import DEFAULT_URL_EXPIRY_S
 from mixdown.storage.keys import key_prefix, object_key
+from mixdown.storage.retry import Retry, chain, error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 #: What S3 answers for a key or bucket that is not there.
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -28,7 +32,10 @@ _REFUSED = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDeni
 #: DeleteObjects takes at most this many keys a request.
 _DELETE_BATCH = 1000
 
-_Failure = (BotoCoreError, ClientError, S3UploadFailedError, OSError)
+#: What a call may fail with: boto3 wraps transfers' failures in its own (S3UploadFailedError,
+#: RetriesExceededError), and a local file's are OSErrors.
+_Failure = (BotoCoreError, ClientError, Boto3Error, OSError)
+T = TypeVar("T")
 
 
 class S3Store:
@@ -41,6 +48,7 @@ class S3Store:
         public_base_url: str | None = None,
         url_expiry_s: int = DEFAULT_URL_EXPIRY_S,
         transfer: TransferConfig | None = None,
+        retry: Retry | None = None,
     ) -> None:
         self.client = client
         self.bucket = bucket
@@ -49,121 +57,140 @@ class S3Store:
         self.public_base_url = public_base_url
         self.url_expiry_s = url_expiry_s
         self._transfer = transfer or TransferConfig()
+        #: How long calls are tried again while S3 is unreachable.
+        self.retry = retry or Retry()
 
     def put(self, key: str, source: Path) -> None:
         name = self._name(key)
-        try:
-            self.client.upload_file(str(source), self.bucket, name, Config=self._transfer)
-        except _Failure as exc:
-            raise self._failure(exc, f"write from {source}", name) from None
+        self._call(
+            lambda: self.client.upload_file(str(source), self.bucket, name, Config=self._transfer),
+            f"write from {source}",
+            name,
+        )
 
     def get(self, key: str, target: Path) -> None:
         name = self._name(key)
-        try:
-            self.client.download_file(self.bucket, name, str(target), Config=self._transfer)
-        except _Failure as exc:
-            raise self._failure(exc, "read", name) from None
+        self._call(
+            lambda: self.client.download_file(
+                self.bucket, name, str(target), Config=self._transfer
+            ),
+            "read",
+            name,
+        )
 
     def exists(self, key: str) -> bool:
         name = self._name(key)
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=name)
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return False
-            raise self._failure(exc, "lookup", name) from None
-        except _Failure as exc:
-            raise self._failure(exc, "lookup", name) from None
-        return True
+
+        def look() -> bool:
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=name)
+            except ClientError as exc:
+                if error_code(exc) in _MISSING:
+                    return False
+                raise
+            return True
+
+        return self._call(look, "lookup", name)
 
     def keys(self, prefix: str = "") -> list[str]:
         below = self.prefix + key_prefix(prefix)
         pages = self.client.get_paginator("list_objects_v2")
-        try:
-            found = [
+
+        def listing() -> list[str]:
+            # Listed whole on every try: a page of a listing that failed midway is not kept.
+            return [
                 item["Key"][len(self.prefix) :]
                 for page in pages.paginate(Bucket=self.bucket, Prefix=below)
                 for item in page.get("Contents", [])
             ]
-        except _Failure as exc:
-            raise self._failure(exc, "listing", below + "*") from None
-        return sorted(found)
+
+        return sorted(self._call(listing, "listing", below + "*"))
 
     def delete(self, key: str) -> None:
         name = self._name(key)
-        try:
-            self.client.delete_object(Bucket=self.bucket, Key=name)
-        except _Failure as exc:
-            raise self._failure(exc, "delete", name) from None
+        self._call(lambda: self.client.delete_object(Bucket=self.bucket, Key=name), "delete", name)
 
     def delete_prefix(self, prefix: str) -> int:
         doomed = [self.prefix + key for key in self.keys(prefix)]
         for start in range(0, len(doomed), _DELETE_BATCH):
-            batch = doomed[start : start + _DELETE_BATCH]
-            try:
-                done = self.client.delete_objects(
-                    Bucket=self.bucket,
-                    Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
-                )
-            except _Failure as exc:
-                raise self._failure(exc, "delete", batch[0]) from None
-            errors = done.get("Errors", [])
-            if errors:
-                first = errors[0]
-                raise StorageError(
-                    f"s3://{self.bucket}/{first.get('Key', '')}: delete failed "
-                    f"({first.get('Code', 'error')}), and {len(errors) - 1} more"
-                )
+            self._delete_batch(doomed[start : start + _DELETE_BATCH])
         return len(doomed)
+
+    def _delete_batch(self, names: list[str]) -> None:
+        objects: list[ObjectIdentifierTypeDef] = [{"Key": name} for name in names]
+        done = self._call(
+            lambda: self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True}
+            ),
+            "delete",
+            names[0],
+        )
+        errors = done.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise StorageError(
+                f"s3://{self.bucket}/{first.get('Key', '')}: delete failed "
+                f"({first.get('Code', 'error')}), and {len(errors) - 1} more"
+            )
 
     def copy(self, source_key: str, target_key: str) -> None:
         source, target = self._name(source_key), self._name(target_key)
-        try:
+        self._call(
             # The managed copy runs server-side, in parts above the multipart threshold.
-            self.client.copy(
+            lambda: self.client.copy(
                 {"Bucket": self.bucket, "Key": source}, self.bucket, target, Config=self._transfer
-            )
-        except _Failure as exc:
-            raise self._failure(exc, f"copy to {target!r}", source) from None
+            ),
+            f"copy to {target!r}",
+            source,
+        )
 
     def download_url(self, key: str) -> str | None:
         name = self._name(key)
         if self.public_base_url:
             return self.public_base_url.rstrip("/") + "/" + quote(name, safe="/~")
         try:
+            # Signed here, without a call to S3: nothing to retry.
             return self.client.generate_presigned_url(
                 "get_object",
                 Params={"Bucket": self.bucket, "Key": name},
                 ExpiresIn=self.url_expiry_s,
             )
         except _Failure as exc:
-            raise self._failure(exc, "signing a URL", name) from None
+            raise StorageError(
+                f"s3://{self.bucket}/{name}: signing a URL failed ({_reason(exc)})"
+            ) from None
 
     def _name(self, key: str) -> str:
         return self.prefix + object_key(key)
 
-    def _failure(self, exc: Exception, doing: str, name: str) -> StorageError:
-        """StorageError naming the bucket and key and S3's reason (never the credentials)."""
-        return StorageError(f"s3://{self.bucket}/{name}: {doing} failed ({_reason(exc)})")
+    def _call(self, attempt: Callable[[], T], doing: str, name: str) -> T:
+        """``attempt()``, tried again while S3 is unreachable (``self.retry``); its failure
+        as a StorageError naming the bucket and key."""
+        try:
+            return self.retry.call(attempt, f"s3://{self.bucket}/{name}")
+        except _Failure as exc:
+            reason = _reason(exc) + self.retry.gave_up(exc)
+            raise StorageError(f"s3://{self.bucket}/{name}: {doing} failed ({reason})") from None
 
 
-def _code(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    cause = exc.__cause__ or exc.__context__
-    return _code(cause) if isinstance(cause, Exception) else ""
+def _code(exc: BaseException) -> str:
+    """S3's error code anywhere in the chain (boto3 wraps an upload's ClientError)."""
+    return next((code for link in chain(exc) if (code := error_code(link))), "")
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: BaseException) -> str:
+    """S3's reason in words, never the credentials."""
     code = _code(exc)
     if code in _MISSING:
         return "no such object or bucket"
     if code in _REFUSED:
         return f"{code}: the S3 credentials were refused or lack the permission"
-    if isinstance(exc, NoCredentialsError):
+    links = list(chain(exc))
+    if any(isinstance(link, NoCredentialsError) for link in links):
         return "no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-    if isinstance(exc, BotoCoreError):
-        return str(exc)  # e.g. the endpoint that could not be reached
+    boto = next((link for link in links if isinstance(link, BotoCoreError)), None)
+    if boto is not None:
+        return str(boto)  # e.g. the endpoint that could not be reached
     if isinstance(exc, OSError):
         return exc.strerror or type(exc).__name__
     return code or type(exc).__name__

@@ -27,9 +27,7 @@ def admit(s: Session, sdk_app_id: int, action: str, rate: int, window_ms: int = 
     )
     now_ms = int(s.scalar(select(_NOW_MS)) or 0)
     mine = (AllowedRequest.sdk_app_id == sdk_app_id, AllowedRequest.action == action)
-    recent = s.scalar(
-        select(func.count()).where(*mine, AllowedRequest.at_ms > now_ms - window_ms)
-    )
+    recent = s.scalar(select(func.count()).where(*mine, AllowedRequest.at_ms > now_ms - window_ms))
     if (recent or 0) >= rate:
         return False
     s.add(AllowedRequest(sdk_app_id=sdk_app_id, action=action, at_ms=now_ms))

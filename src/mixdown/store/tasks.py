@@ -107,7 +107,10 @@ def set_progress(db: Database, task_id: str, attempt_id: str, percent: int) -> N
 
 
 def current_attempt(s: Session, task_id: str, attempt_id: str) -> GenerationTask | None:
-    row = s.get(GenerationTask, task_id)
+    """The task while ``attempt_id`` is its running attempt, locked for the transaction: of
+    two pieces failing at once (S3 away for both), the second waits and finds the task
+    concluded, instead of concluding it again."""
+    row = s.get(GenerationTask, task_id, with_for_update=True, populate_existing=True)
     if row is None or row.attempt_id != attempt_id or row.status != PROCESSING:
         return None
     return row
