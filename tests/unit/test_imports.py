@@ -36,9 +36,10 @@ LAYERS: tuple[tuple[frozenset[str], str], ...] = (
         "TIW's types declared once: checked at the API, read into domain values, written back",
     ),
     (
-        frozenset({"render", "store", "storage", "input_files"}),
+        frozenset({"render", "store", "storage", "input_files", "ingest"}),
         "render runs plans through ffmpeg; store saves domain and plan shapes; storage holds "
-        "files; input_files reads the manifest and params files that tiw reads",
+        "files; input_files reads the manifest and params files that tiw reads; ingest admits "
+        "and records RTMP pushes",
     ),
     (
         frozenset({"callbacks", "generation"}),
