@@ -6,7 +6,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from mixdown.storage.connection import S3Settings
+from mixdown.synth import ClipSpec, make_clip
+from seaweed import Seaweed
+
 from .conftest import MixdownProcess
+
+#: The cameras of the S3 tests' class: bob blue with a 660 Hz tone, the teacher red with
+#: 440 Hz and the sync flashes and beeps.
+BLUE, RED = "#2E86C1", "#C0392B"
 
 
 class WorkerProcess(MixdownProcess):
@@ -33,6 +41,26 @@ class WorkerProcess(MixdownProcess):
         argv += ["--metrics-port", str(self.port), *self.args]
         self.launch(argv, self.healthz_url, timeout_s)
         return self
+
+
+def upload_cameras(
+    folder: Path, seaweed: Seaweed, ffmpeg: str, length_ms: int, sync_ms: tuple[int, ...]
+) -> str:
+    """Make the class's two cameras in ``folder`` and upload them: the ``s3://`` folder
+    that holds ``bob.mp4`` and ``teacher.mp4``."""
+    client = S3Settings.from_env(seaweed.env()).client()
+    specs = {
+        "bob": ClipSpec(duration_ms=length_ms, color=BLUE, tone_hz=660),
+        "teacher": ClipSpec(
+            duration_ms=length_ms, color=RED, tone_hz=440, flashes_ms=sync_ms, beeps_ms=sync_ms
+        ),
+    }
+    for name, spec in specs.items():
+        make_clip(spec, folder / f"{name}.mp4", ffmpeg)
+        client.upload_file(
+            str(folder / f"{name}.mp4"), seaweed.bucket, f"media/{folder.name}/{name}.mp4"
+        )
+    return f"s3://{seaweed.bucket}/media/{folder.name}"
 
 
 def ffmpeg_processes(folder: Path) -> dict[int, int]:

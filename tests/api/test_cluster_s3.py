@@ -16,35 +16,21 @@ import pytest
 
 import mediacheck as mc
 from mixdown.storage.connection import S3Settings
-from mixdown.synth import ClipSpec, make_clip
 from seaweed import Seaweed
 
-from .cluster import WorkerProcess
+from .cluster import BLUE, RED, WorkerProcess, upload_cameras
 from .conftest import T0, ServerProcess, call, cli_create_app, sdk, wait_for
 
 pytestmark = pytest.mark.media
 
 LENGTH_MS = 6000
-BLUE, RED = "#2E86C1", "#C0392B"
 SYNC_MS = (1400, 3000, 4600)
 
 
 @pytest.fixture
 def s3_media(tmp_path: Path, seaweed: Seaweed, ffmpeg: str) -> str:
     """The class's two cameras, uploaded: the ``s3://`` folder that holds them."""
-    client = S3Settings.from_env(seaweed.env()).client()
-    specs = {
-        "bob": ClipSpec(duration_ms=LENGTH_MS, color=BLUE, tone_hz=660),
-        "teacher": ClipSpec(
-            duration_ms=LENGTH_MS, color=RED, tone_hz=440, flashes_ms=SYNC_MS, beeps_ms=SYNC_MS
-        ),
-    }
-    for name, spec in specs.items():
-        make_clip(spec, tmp_path / f"{name}.mp4", ffmpeg)
-        client.upload_file(
-            str(tmp_path / f"{name}.mp4"), seaweed.bucket, f"media/{tmp_path.name}/{name}.mp4"
-        )
-    return f"s3://{seaweed.bucket}/media/{tmp_path.name}"
+    return upload_cameras(tmp_path, seaweed, ffmpeg, LENGTH_MS, SYNC_MS)
 
 
 @pytest.fixture

@@ -27,11 +27,10 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 import mediacheck as mc
 from mixdown.storage.connection import S3Settings
 from mixdown.store.database import Database
-from mixdown.synth import ClipSpec, make_clip
 from relay import Relay
 from seaweed import Seaweed
 
-from .cluster import WorkerProcess, ffmpeg_processes
+from .cluster import BLUE, RED, WorkerProcess, ffmpeg_processes, upload_cameras
 from .conftest import T0, Creds, ServerProcess, call, cli_create_app, sdk, small_recording, wait_for
 from .wire_support import Receiver
 
@@ -39,7 +38,6 @@ pytestmark = pytest.mark.media
 
 #: Long enough to be cut into several chunks, so the outage meets a render under way.
 LENGTH_MS = 12_000
-BLUE, RED = "#2E86C1", "#C0392B"
 #: One flash and beep in each third of the class: in different chunks.
 SYNC_MS = (1400, 5400, 9400)
 FINISHED = "VideoGenerationFinished"
@@ -164,19 +162,7 @@ def _start_workers(cluster: Cluster, retry_s: int) -> None:
 @pytest.fixture
 def s3_media(tmp_path: Path, seaweed: Seaweed, ffmpeg: str) -> str:
     """The class's two cameras, uploaded: the ``s3://`` folder that holds them."""
-    client = S3Settings.from_env(seaweed.env()).client()
-    specs = {
-        "bob": ClipSpec(duration_ms=LENGTH_MS, color=BLUE, tone_hz=660),
-        "teacher": ClipSpec(
-            duration_ms=LENGTH_MS, color=RED, tone_hz=440, flashes_ms=SYNC_MS, beeps_ms=SYNC_MS
-        ),
-    }
-    for name, spec in specs.items():
-        make_clip(spec, tmp_path / f"{name}.mp4", ffmpeg)
-        client.upload_file(
-            str(tmp_path / f"{name}.mp4"), seaweed.bucket, f"media/{tmp_path.name}/{name}.mp4"
-        )
-    return f"s3://{seaweed.bucket}/media/{tmp_path.name}"
+    return upload_cameras(tmp_path, seaweed, ffmpeg, LENGTH_MS, SYNC_MS)
 
 
 def _imported(cluster: Cluster, record: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from mixdown.domain.outcome import Failure
 from mixdown.errors import MixdownError
@@ -51,16 +52,7 @@ def test_the_migration_builds_exactly_the_models_on_postgres(db: Database) -> No
 def test_concurrent_creates_never_pass_the_limit_on_postgres(db: Database) -> None:
     app_id = create_app(db, now_ms=0, task_concurrency=3).sdk_app_id
     with db.transaction() as s:
-        add_recording(
-            s,
-            task_id="rec",
-            sdk_app_id=app_id,
-            manifest={"RoomId": 1},
-            room_id=1,
-            group_id="1",
-            record_user_id="",
-            now_ms=0,
-        )
+        _recording(s, app_id)
     outcomes: list[str] = []
     start = threading.Barrier(12)
 
@@ -108,16 +100,7 @@ def test_a_task_two_pieces_fail_at_once_is_concluded_once_on_postgres(db: Databa
     second waits for that, then finds the task concluded (one verdict, one callback)."""
     app_id = create_app(db, now_ms=0).sdk_app_id
     with db.transaction() as s:
-        add_recording(
-            s,
-            task_id="rec",
-            sdk_app_id=app_id,
-            manifest={"RoomId": 1},
-            room_id=1,
-            group_id="1",
-            record_user_id="",
-            now_ms=0,
-        )
+        _recording(s, app_id)
         app = find_app(s, app_id)
         assert app is not None
         task_id = create_task(s, app, recording_id="rec", params={}, now_ms=0).task_id
@@ -154,3 +137,17 @@ def _wait_until_a_session_waits_for_a_lock(db: Database) -> None:
                 return
         assert time.monotonic() < deadline, "the second never waited for the first's lock"
         time.sleep(0.02)
+
+
+def _recording(s: Session, app_id: int) -> None:
+    """A recording "rec" of the app, to create tasks from."""
+    add_recording(
+        s,
+        task_id="rec",
+        sdk_app_id=app_id,
+        manifest={"RoomId": 1},
+        room_id=1,
+        group_id="1",
+        record_user_id="",
+        now_ms=0,
+    )
