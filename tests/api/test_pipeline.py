@@ -62,6 +62,8 @@ class World:
         self.db.migrate()
         self.outputs = Outputs(FolderStore(tmp / "outputs"), tmp / "scratch", "http://127.0.0.1:1")
         self.ctx = JobContext(self.db, self.outputs, engine)
+        #: Jobs queued by the jobs under test: (kind, key).
+        self.deferred: list[tuple[str, str]] = []
         self.app = create_app(self.db, now_ms=0).sdk_app_id
         with self.db.transaction() as s:
             set_target(s, self.app, GENERATION, url="http://127.0.0.1:1/cb", key="k")
@@ -77,7 +79,7 @@ class World:
                 record_user_id="",
                 now_ms=0,
             )
-        ImportJob(self.ctx)("rec")
+        ImportJob(self.ctx, lambda kind, key: self.deferred.append((kind, key)))("rec")
 
     def new_task(self) -> str:
         with self.db.transaction() as s:

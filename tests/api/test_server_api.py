@@ -238,16 +238,12 @@ def test_more_than_twenty_calls_a_second_are_request_limit_exceeded(env: Env) ->
     time.sleep(1.1)  # leave the budget whole for the other tests
 
 
-def test_the_live_recording_lifecycle_is_unsupported_for_now(env: Env) -> None:
+def test_an_imported_recording_has_stopped_for_the_live_lifecycle(env: Env) -> None:
     client = env.client()
-    start = models.StartOnlineRecordRequest()
-    start.SdkAppId, start.RoomId = env.a.sdk_app_id, 1
-    start.RecordUserId, start.RecordUserSig = "tic_record_user_1_x", "sig"
-    err = error_of(client.StartOnlineRecord, start)
-    assert err.code == "UnsupportedOperation" and "ImportOnlineRecord" in err.message
     for name in ("PauseOnlineRecord", "ResumeOnlineRecord", "StopOnlineRecord"):
         params = {"SdkAppId": env.a.sdk_app_id, "TaskId": env.recording_id}
-        assert error_of(call, client, name, params).code == "UnsupportedOperation"
+        err = error_of(call, client, name, params)
+        assert err.code == "UnsupportedOperation.TaskHasAlreadyStopped", name
 
 
 def test_a_bad_media_file_fails_the_import_naming_it(env: Env) -> None:

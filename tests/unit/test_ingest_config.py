@@ -19,6 +19,7 @@ def _settings(tmp_path: Path) -> IngestSettings:
         rtmp_host="127.0.0.1",
         rtmp_port=19350,
         hooks_base="http://127.0.0.1:8080/",
+        hook_token="t0ken",
         control_port=19351,
     )
 
@@ -32,8 +33,8 @@ def test_every_publish_is_recorded_to_its_own_file_and_admitted_by_mixdown(
         "record all;",
         f"record_path {tmp_path / 'records'};",
         "record_unique on;",
-        "on_publish http://127.0.0.1:8080/ingest/rtmp/publish;",
-        "on_record_done http://127.0.0.1:8080/ingest/rtmp/record_done;",
+        "on_publish http://127.0.0.1:8080/ingest/rtmp/t0ken/publish;",
+        "on_record_done http://127.0.0.1:8080/ingest/rtmp/t0ken/record_done;",
         "deny play all;",
         "listen 127.0.0.1:19351;",
     ):

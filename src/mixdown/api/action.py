@@ -43,6 +43,8 @@ class Services:
     submit_import: Callable[[str], None]
     submit_generation: Callable[[str], None]
     notify_callbacks: Callable[[], None]
+    #: The shortest AutoStopTimeout StartOnlineRecord accepts (TIW: 300 s; less for tests).
+    auto_stop_min_s: int = 300
 
 
 @dataclass

@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Protocol
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +22,7 @@ from mixdown.api.envelope import CONTENT_TYPE, error_of, failure, new_request_id
 from mixdown.api.faults import ApiError
 from mixdown.api.gateway import Gateway
 from mixdown.api.wire import read_call
+from mixdown.ingest.nginx_config import HOOK_PREFIX
 from mixdown.storage.outputs import Attempt, Outputs
 from mixdown.store.database import Database
 from mixdown.store.tasks import committed_task
@@ -28,6 +30,7 @@ from mixdown.store.tasks import committed_task
 _log = logging.getLogger("mixdown.api")
 _MEDIA_TYPES = {".mp4": "video/mp4", ".mp3": "audio/mpeg", ".json": "application/json"}
 _MAX_QUERY = 32 * 1024
+_MAX_HOOK_BODY = 16 * 1024
 
 
 class Limits(Protocol):
@@ -53,6 +56,9 @@ class Backend(Protocol):
     def ready(self) -> threading.Event: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
+    def ingest_hook(self, event: str, token: str, form: Mapping[str, str]) -> str:
+        """An RTMP ingest hook: "" when admitted, else why it is refused."""
+        ...
 
 
 def create_app(service: Backend, *, manage: bool = True) -> Starlette:
@@ -102,6 +108,15 @@ def create_app(service: Backend, *, manage: bool = True) -> Starlette:
             return PlainTextResponse("not found", status_code=404)
         return FileResponse(path, media_type=_MEDIA_TYPES.get(path.suffix.lower()))
 
+    async def ingest(request: Request) -> Response:
+        # nginx-rtmp's hooks: a 2xx answer admits a publish, anything else refuses it.
+        body = await _body(request, _MAX_HOOK_BODY)
+        fields = parse_qs(body.decode("latin-1"), keep_blank_values=True)
+        form = {k: v[0] for k, v in fields.items() if v}
+        token, event = request.path_params["token"], request.path_params["event"]
+        why = await run_in_threadpool(service.ingest_hook, event, token, form)
+        return PlainTextResponse(why or "ok", status_code=403 if why else 200)
+
     async def elsewhere(request: Request) -> Response:
         # The API lives at "/"; any other path still answers the JSON envelope with HTTP 200.
         request_id = new_request_id()
@@ -125,6 +140,7 @@ def create_app(service: Backend, *, manage: bool = True) -> Starlette:
             Route("/", api, methods=_ALL_METHODS),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/files/{token}/{name:path}", files, methods=["GET", "HEAD"]),
+            Route(HOOK_PREFIX + "/{token}/{event}", ingest, methods=["POST"]),
             Route("/{path:path}", elsewhere, methods=_ALL_METHODS),
         ],
         lifespan=lifespan,

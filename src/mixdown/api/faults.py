@@ -28,6 +28,11 @@ REQUEST_LIMIT = "RequestLimitExceeded"
 REQUEST_SIZE = "RequestSizeLimitExceeded"
 UNSUPPORTED_OPERATION = "UnsupportedOperation"
 INVALID_TASK_STATUS = "UnsupportedOperation.InvalidTaskStatus"
+TASK_ALREADY_STOPPED = "UnsupportedOperation.TaskHasAlreadyStopped"
+RECORD_PARAMETER = "InvalidParameter.RecordParameter"
+INVALID_EXTRA = "InvalidParameter.InvalidExtra"
+RECORD_USER_IN_USE = "ResourceInUse.RecordUserId"
+INTERFACE_UNAUTHORIZED = "ResourceUnavailable.InterfaceUnAuthorized"
 INTERNAL_ERROR = "InternalError"
 
 

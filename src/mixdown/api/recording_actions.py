@@ -1,4 +1,5 @@
-"""ImportOnlineRecord (extension), DescribeOnlineRecord and the live-recording lifecycle."""
+"""ImportOnlineRecord (extension) and DescribeOnlineRecord; the live lifecycle is in
+``api.live_actions``."""
 
 from __future__ import annotations
 
@@ -7,21 +8,16 @@ from typing import Any
 from mixdown.api import faults
 from mixdown.api.action import Action, ActionContext
 from mixdown.api.faults import ApiError
-from mixdown.store import deliveries
 from mixdown.store.identifiers import new_task_id
-from mixdown.store.models import RECORD
-from mixdown.store.outcomes import failure_of, online_record
+from mixdown.store.live import announce
+from mixdown.store.outcomes import failure_of, online_record, published_videos
 from mixdown.store.recordings import add_recording, get_recording
+from mixdown.store.tasks import task_by_id
 from mixdown.tiw import documents
-from mixdown.tiw.types import APP, APP_TASK, MANIFEST, START_ONLINE_RECORD
+from mixdown.tiw.types import APP, APP_TASK, MANIFEST
 
 #: A manifest's fields, less the TaskId the server gives, for the caller's app.
 _IMPORT = {**APP, **{k: f for k, f in MANIFEST.fields.items() if k not in APP and k != "TaskId"}}
-
-_LIVE_UNSUPPORTED = (
-    "{action}: live recording is not supported by this server yet; record the class "
-    "elsewhere and bring it in with ImportOnlineRecord"
-)
 
 
 def import_online_record(ctx: ActionContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -29,7 +25,7 @@ def import_online_record(ctx: ActionContext, params: dict[str, Any]) -> dict[str
     task_id = new_task_id()
     manifest["TaskId"], manifest["SdkAppId"] = task_id, ctx.app.sdk_app_id
     recording = documents.read_manifest(manifest)
-    add_recording(
+    row = add_recording(
         ctx.session,
         task_id=task_id,
         sdk_app_id=ctx.app.sdk_app_id,
@@ -40,17 +36,8 @@ def import_online_record(ctx: ActionContext, params: dict[str, Any]) -> dict[str
         now_ms=ctx.now_ms,
     )
     # An import replays the lifecycle: it started and stopped; it finishes once probed.
-    lifecycle = documents.record_lifecycle(task_id, recording.room_id, recording.record_user_id)
     for event_type in (documents.RECORD_STARTED, documents.RECORD_STOPPED):
-        deliveries.enqueue(
-            ctx.session,
-            sdk_app_id=ctx.app.sdk_app_id,
-            kind=RECORD,
-            event_type=event_type,
-            task_id=task_id,
-            event_data=lifecycle,
-            now_ms=ctx.now_ms,
-        )
+        announce(ctx.session, row, event_type, ctx.now_ms)
     ctx.after_commit.append(lambda: ctx.services.submit_import(task_id))
     ctx.after_commit.append(ctx.services.notify_callbacks)
     return {"TaskId": task_id}
@@ -63,26 +50,12 @@ def describe_online_record(ctx: ActionContext, params: dict[str, Any]) -> dict[s
     failure = failure_of(row)
     if failure is not None:
         raise ApiError(failure.code, failure.message or "the recording failed")
-    return online_record(row)
-
-
-def _live(name: str) -> Action:
-    def refuse(_ctx: ActionContext, _params: dict[str, Any]) -> dict[str, Any]:
-        raise ApiError(faults.UNSUPPORTED_OPERATION, _LIVE_UNSUPPORTED.format(action=name))
-
-    return Action(name, START_ONLINE_RECORD if name == "StartOnlineRecord" else APP_TASK, refuse)
+    task = task_by_id(ctx.session, row.generation_id) if row.generation_id else None
+    videos = published_videos(task, ctx.services.link) if task is not None else None
+    return online_record(row, videos)
 
 
 ACTIONS = [
     Action("ImportOnlineRecord", _IMPORT, import_online_record),
     Action("DescribeOnlineRecord", APP_TASK, describe_online_record),
-    *(
-        _live(name)
-        for name in (
-            "StartOnlineRecord",
-            "PauseOnlineRecord",
-            "ResumeOnlineRecord",
-            "StopOnlineRecord",
-        )
-    ),
 ]

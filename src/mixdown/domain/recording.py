@@ -8,6 +8,9 @@ from enum import Enum, IntEnum
 from mixdown.domain.parameters import GenerationParams
 
 WHITEBOARD_PREFIX = "tic_record_user"
+#: Why a recording ended (TIW's FinishReason): StopOnlineRecord, no stream for
+#: AutoStopTimeout, a pause or a recording too long, a failure.
+USER_CALL, AUTO, FORCE_STOP, EXCEPTION = "USER_CALL", "AUTO", "FORCE_STOP", "EXCEPTION"
 SCREEN_PREFIX = "tic_substream"
 
 

@@ -36,6 +36,8 @@ class IngestSettings:
     rtmp_port: int
     #: Mixdown's HTTP base, for the hooks: ``http://127.0.0.1:8080``.
     hooks_base: str
+    #: The secret path part of the hooks: only this nginx may report publishes and files.
+    hook_token: str
     #: Loopback port of nginx's control endpoint (dropping publishers).
     control_port: int
     module: Path = MODULE
@@ -49,7 +51,7 @@ class IngestSettings:
 
 
 def nginx_config(settings: IngestSettings) -> str:
-    s, hooks = settings, settings.hooks_base.rstrip("/") + HOOK_PREFIX
+    s, hooks = settings, f"{settings.hooks_base.rstrip('/')}{HOOK_PREFIX}/{settings.hook_token}"
     listen = (
         f"[{s.rtmp_host}]:{s.rtmp_port}" if ":" in s.rtmp_host else f"{s.rtmp_host}:{s.rtmp_port}"
     )

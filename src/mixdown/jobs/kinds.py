@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mixdown.jobs.context import JobContext
-from mixdown.jobs.importer import ImportJob
+from mixdown.jobs.importer import GENERATION_KIND, ImportJob
 from mixdown.jobs.pipeline import GenerationJob
 from mixdown.jobs.spread import PIECE, PUBLISH, Defer, PieceJob, PublishJob, SpreadJob
 from mixdown.settings import Settings
@@ -21,7 +21,7 @@ from mixdown.store.database import Database
 #: Probing an imported recording's media (key: the recording's TaskId).
 IMPORT = "import"
 #: One whole generation task (key: its TaskId).
-GENERATION = "generation"
+GENERATION = GENERATION_KIND
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def cluster_kinds(
 ) -> tuple[JobKind, ...]:
     """A cluster's kinds: imports as in the embedded service; a generation spread over
     workers as pieces, then published (``jobs.spread``)."""
-    imports = service_kinds(ctx)[0]
+    imports = service_kinds(ctx, defer)[0]
     return (
         imports,
         JobKind(
@@ -64,11 +64,13 @@ def cluster_kinds(
     )
 
 
-def service_kinds(ctx: JobContext, generation_threads: int = 1) -> tuple[JobKind, ...]:
+def service_kinds(
+    ctx: JobContext, defer: Defer, generation_threads: int = 1
+) -> tuple[JobKind, ...]:
     return (
         JobKind(
             IMPORT,
-            ImportJob(ctx),
+            ImportJob(ctx, defer),
             job_rows.renew_recording,
             job_rows.lapsed_recordings,
             job_rows.recording_failed,

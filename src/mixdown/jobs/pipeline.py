@@ -22,6 +22,7 @@ from mixdown.domain.report import GenerationReport
 from mixdown.domain.result import GenerationResult, VideoInfo
 from mixdown.errors import RECORD_FAILED, Cancelled, MixdownError
 from mixdown.jobs.context import JobContext
+from mixdown.jobs.importer import finish_live
 from mixdown.storage.outputs import Attempt
 from mixdown.store import deliveries, tasks
 from mixdown.store.identifiers import new_token
@@ -174,6 +175,7 @@ class GenerationJob:
         infos = published_videos(task, self.ctx.outputs.link)
         data = documents.generation_finished(started, outcome, video_infos=infos)
         self._event(s, task, documents.GENERATION_FINISHED, data)
+        finish_live(s, task, outcome, infos, self.ctx.now_ms())
 
     def _event(self, s: Any, task: GenerationTask, event_type: str, data: dict[str, Any]) -> None:
         deliveries.enqueue(

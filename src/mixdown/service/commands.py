@@ -1,4 +1,5 @@
-"""``mixdown serve``, ``mixdown apps create|list`` (DESIGN §4.2) and ``mixdown db upgrade``."""
+"""``mixdown serve``, ``mixdown apps create|list`` (DESIGN §4.2) and ``mixdown db upgrade``;
+the live recording's commands are in ``service.ingest_commands``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from mixdown.service.ingest_commands import add_ingest_commands, add_rtmp_options
 
 if TYPE_CHECKING:
     from mixdown.store.database import Database
@@ -108,6 +111,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="SECONDS",
         help=CALLBACK_TIMEOUT_HELP,
     )
+    add_rtmp_options(serve, serving=True)
     serve.set_defaults(func=_serve)
     from mixdown.service.worker_command import add_worker_command  # it reads the helps above
 
@@ -117,7 +121,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     actions = apps.add_subparsers(metavar="ACTION")
     create = actions.add_parser(
         "create",
-        help="create an app; prints its SecretId/SecretKey",
+        help="create an app; prints its SecretId/SecretKey and its PushKey (signs RTMP pushes)",
     )
     create.add_argument("--sdk-app-id", type=int, help="the SdkAppId (default: the next free)")
     _database_options(create)
@@ -127,7 +131,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     create.set_defaults(func=_apps_create)
     listing = actions.add_parser(
         "list",
-        help="list apps (no secrets)",
+        help="list apps (no SecretKey; each app's PushKey for signing RTMP pushes)",
     )
     _database_options(listing)
     listing.set_defaults(func=_apps_list)
@@ -144,6 +148,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     _database_options(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
     db.set_defaults(func=lambda _args: _usage(db))
+    add_ingest_commands(subparsers, DEFAULT_DATA_DIR)
 
 
 def _database_options(parser: argparse.ArgumentParser) -> None:
@@ -172,7 +177,13 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mixdown.service.config import STORAGE_URL_ENV, ServiceConfig, database_setting, setting
+    from mixdown.service.config import (
+        NGINX_ENV,
+        STORAGE_URL_ENV,
+        ServiceConfig,
+        database_setting,
+        setting,
+    )
     from mixdown.service.server import run_server
     from mixdown.settings import Settings
 
@@ -189,6 +200,11 @@ def _serve(args: argparse.Namespace) -> int:
         public_url=args.public_url,
         callback_retry_base_s=args.callback_retry_base,
         callback_timeout_s=args.callback_timeout,
+        rtmp_port=args.rtmp_port,
+        rtmp_host=args.rtmp_host,
+        manage_nginx=not args.external_nginx,
+        auto_stop_min_s=args.auto_stop_min,
+        nginx=setting(None, os.environ, NGINX_ENV),
     )
     return run_server(config, Settings.from_env())
 
@@ -207,11 +223,13 @@ def _apps_create(args: argparse.Namespace) -> int:
         )
     finally:
         db.dispose()
-    print(
-        json.dumps(
-            {"SdkAppId": cred.sdk_app_id, "SecretId": cred.secret_id, "SecretKey": cred.secret_key}
-        )
-    )
+    created = {
+        "SdkAppId": cred.sdk_app_id,
+        "SecretId": cred.secret_id,
+        "SecretKey": cred.secret_key,
+        "PushKey": cred.push_key,
+    }
+    print(json.dumps(created))
     return 0
 
 
@@ -228,6 +246,7 @@ def _apps_list(args: argparse.Namespace) -> int:
             "SdkAppId": a.sdk_app_id,
             "SecretId": a.secret_id,
             "TaskConcurrency": a.task_concurrency,
+            "PushKey": a.push_key,
             "CreateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(a.created_ms / 1000)),
         }
         for a in apps

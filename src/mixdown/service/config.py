@@ -11,6 +11,8 @@ from pathlib import Path
 #: no flags for them.
 DATABASE_URL_ENV = "MIXDOWN_DATABASE_URL"
 STORAGE_URL_ENV = "MIXDOWN_STORAGE_URL"
+#: The nginx an RTMP ingest runs, when not the one on PATH (or Debian's).
+NGINX_ENV = "MIXDOWN_NGINX"
 
 
 def setting(flag: str | None, env: Mapping[str, str], name: str) -> str:
@@ -54,6 +56,16 @@ class ServiceConfig:
     callback_timeout_s: float = 10.0
     #: Largest accepted request body (TC3 allows 10 MB).
     max_body_bytes: int = 10 * 1024 * 1024
+    #: The RTMP port pushes are recorded from (live recording); None: no ingest here.
+    rtmp_port: int | None = None
+    #: Where the RTMP port listens; "" for ``host``.
+    rtmp_host: str = ""
+    #: Start and supervise nginx; False for one the user runs (``mixdown ingest-config``).
+    manage_nginx: bool = True
+    #: The nginx binary (``MIXDOWN_NGINX``); "" to look on PATH and in /usr/sbin.
+    nginx: str = ""
+    #: The shortest AutoStopTimeout accepted (TIW: 300 s; tests and demos use less).
+    auto_stop_min_s: int = 300
 
     @property
     def base_url(self) -> str:

@@ -29,7 +29,8 @@ class LocalJobs:
 
     def __init__(self, ctx: JobContext, workers: int) -> None:
         self._ctx = ctx
-        self.kinds = service_kinds(ctx, generation_threads=max(1, workers))
+        # The queue is made of the kinds, and an import queues a generation: late-bound.
+        self.kinds = service_kinds(ctx, self.defer, generation_threads=max(1, workers))
         self.stats = JobStats()
         self._queue = ThreadQueue(self.kinds, wrap=lambda kind: self.stats.tracked(kind, ctx.db))
 

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 
 from mixdown.api.action import Services
@@ -22,6 +22,7 @@ from mixdown.jobs.engine import Engine
 from mixdown.jobs.kinds import GENERATION, IMPORT
 from mixdown.service.config import ServiceConfig
 from mixdown.service.data_folder import lock_data_dir, open_database
+from mixdown.service.ingest_node import IngestNode, ingest_config
 from mixdown.service.job_context import job_context, url_policy
 from mixdown.service.job_runtime import node_jobs
 from mixdown.settings import Settings
@@ -71,11 +72,32 @@ class Service:
             submit_import=partial(self.work.defer, IMPORT),
             submit_generation=partial(self.work.defer, GENERATION),
             notify_callbacks=self.dispatcher.wake,
+            auto_stop_min_s=config.auto_stop_min_s,
         )
         # One process counts requests itself; a cluster's API nodes count them together.
         limiter = RateLimiter() if self.db.is_sqlite else SharedLimiter()
         self.gateway = Gateway(self.db, services, all_actions(), limiter=limiter, clock=clock)
         self.ready = threading.Event()
+        self.ingest = (
+            IngestNode(
+                ingest_config(config),
+                self.db,
+                probe=partial(self.work.defer, IMPORT),
+                notify=self.dispatcher.wake,
+                # A cluster's workers read the files from the store, not from this node.
+                store=None if self.db.is_sqlite else self.outputs.store,
+                clock=clock,
+            )
+            if config.rtmp_port is not None
+            else None
+        )
+
+    def ingest_hook(self, event: str, token: str, form: Mapping[str, str]) -> str:
+        """nginx's hook: "" when admitted or acknowledged, else why not."""
+        # Answered while nginx starts and stops too: its publishes' ends are reported then.
+        if self.ingest is None:
+            return "no RTMP ingest here"
+        return self.ingest.hook(event, token, form)
 
     def start(self) -> None:
         removed = self.outputs.sweep_scratch()
@@ -84,10 +106,14 @@ class Service:
         self.dispatcher.start()
         requeued = self.work.start()
         self.ready.set()
+        if self.ingest is not None:  # after the jobs: sealing a recording queues its probe
+            self.ingest.start()
         _log.info("service ready", extra={"requeued": requeued, "url": self.config.base_url})
 
     def stop(self) -> None:
         self.ready.clear()
+        if self.ingest is not None:
+            self.ingest.stop()
         self.jobs.stopping.set()  # running renders stop; their tasks re-run on the next start
         self.work.stop()
         self.dispatcher.stop()

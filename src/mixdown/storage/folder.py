@@ -79,6 +79,9 @@ class FolderStore:
         object_key(key)
         return None
 
+    def media_url(self, key: str) -> str:
+        return str(self._path(key).absolute())
+
     def local_path(self, key: str) -> Path | None:
         """The file holding ``key``, to serve it as it is; None when there is none or the
         key breaks the rules (it may come from a request)."""

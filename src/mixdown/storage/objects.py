@@ -48,3 +48,7 @@ class ObjectStore(Protocol):
         """A URL that lets anyone holding it download ``key``, or None when the store has
         none (a folder: the API node serves those files itself)."""
         ...
+
+    def media_url(self, key: str) -> str:
+        """Where a job on any node reads ``key`` as media: ``s3://bucket/key`` or the file."""
+        ...

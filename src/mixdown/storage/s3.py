@@ -144,6 +144,9 @@ class S3Store:
             source,
         )
 
+    def media_url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._name(key)}"
+
     def download_url(self, key: str) -> str | None:
         name = self._name(key)
         if self.public_base_url:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mixdown.errors import InvalidParameterValue
 from mixdown.store.database import Database
-from mixdown.store.identifiers import new_secret_id, new_secret_key
+from mixdown.store.identifiers import new_push_key, new_secret_id, new_secret_key
 from mixdown.store.models import App
 
 FIRST_SDK_APP_ID = 1400000001
@@ -22,6 +22,7 @@ class AppInfo:
     secret_id: str
     task_concurrency: int
     created_ms: int
+    push_key: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Credentials:
     sdk_app_id: int
     secret_id: str
     secret_key: str
+    push_key: str
 
 
 def create_app(
@@ -52,15 +54,19 @@ def create_app(
             secret_key=new_secret_key(),
             task_concurrency=task_concurrency,
             created_ms=now_ms,
+            push_key=new_push_key(),
         )
         s.add(app)
-        return Credentials(app.sdk_app_id, app.secret_id, app.secret_key)
+        return Credentials(app.sdk_app_id, app.secret_id, app.secret_key, app.push_key)
 
 
 def list_apps(db: Database) -> list[AppInfo]:
     with db.transaction() as s:
         rows = s.scalars(select(App).order_by(App.sdk_app_id))
-        return [AppInfo(a.sdk_app_id, a.secret_id, a.task_concurrency, a.created_ms) for a in rows]
+        return [
+            AppInfo(a.sdk_app_id, a.secret_id, a.task_concurrency, a.created_ms, a.push_key)
+            for a in rows
+        ]
 
 
 def secret_key_of(s: Session, secret_id: str) -> str | None:

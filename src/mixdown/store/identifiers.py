@@ -26,6 +26,11 @@ def new_secret_key() -> str:
     return _pick(_ALNUM, 32)
 
 
+def new_push_key() -> str:
+    """An app's key for signing push URLs (128 bits, hex like Tencent Cloud's)."""
+    return secrets.token_hex(16)
+
+
 def new_token() -> str:
     """An unguessable URL-safe token (192 bits) naming an output folder."""
     return secrets.token_urlsafe(24)

@@ -14,11 +14,11 @@ from mixdown.store.database import Database
 from mixdown.store.models import (
     FINISHED,
     PROCESSING,
-    STOPPED,
     UNFINISHED,
     GenerationTask,
     Recording,
 )
+from mixdown.store.recordings import TO_PROBE
 
 
 def renew_task(db: Database, task_id: str, now_ms: int) -> None:
@@ -34,7 +34,7 @@ def renew_recording(db: Database, recording_id: str, now_ms: int) -> None:
     with db.transaction() as s:
         s.execute(
             update(Recording)
-            .where(Recording.task_id == recording_id, Recording.status == STOPPED)
+            .where(Recording.task_id == recording_id, TO_PROBE)
             .values(heartbeat_ms=now_ms)
         )
 
@@ -75,13 +75,14 @@ def lapsed_publishing(db: Database, before_ms: int) -> list[str]:
 
 
 def lapsed_recordings(db: Database, before_ms: int) -> list[str]:
-    """Imports still being probed that nobody has renewed since ``before_ms``, oldest first."""
+    """Recordings still being probed that nobody has renewed since ``before_ms``, oldest
+    first."""
     seen = func.coalesce(Recording.heartbeat_ms, Recording.created_ms)
     with db.transaction() as s:
         return list(
             s.scalars(
                 select(Recording.task_id)
-                .where(Recording.status == STOPPED, seen < before_ms)
+                .where(TO_PROBE, seen < before_ms)
                 .order_by(Recording.created_ms)
             )
         )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Recording statuses (reference §3.14); an import is STOPPED while its media is probed.
-STOPPED, FINISHED = "STOPPED", "FINISHED"
+# Recording statuses (reference §3.14); an import is STOPPED while its media is probed, a
+# live recording RECORDING or PAUSED until it stops.
+RECORDING, PAUSED, STOPPED, FINISHED = "RECORDING", "PAUSED", "STOPPED", "FINISHED"
+LIVE = (RECORDING, PAUSED)
 # Generation task statuses.
 QUEUED, PROCESSING = "QUEUED", "PROCESSING"
 UNFINISHED = (QUEUED, PROCESSING)
@@ -29,6 +31,8 @@ class App(Base):
     secret_key: Mapped[str] = mapped_column(String(128))
     task_concurrency: Mapped[int] = mapped_column(Integer)
     created_ms: Mapped[int]
+    #: Signs RTMP push URLs (``ingest.push_signature``); not the API key.
+    push_key: Mapped[str] = mapped_column(String(64), default="")
 
 
 class CallbackConfig(Base):
@@ -64,6 +68,62 @@ class Recording(Base):
     finished_ms: Mapped[int | None]
     #: Written every few seconds while a cluster worker probes it (``jobs.lease``).
     heartbeat_ms: Mapped[int | None] = mapped_column(default=None)
+    #: Started by StartOnlineRecord (media pushed over RTMP), not imported.
+    live: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_stop_s: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: When the pause in progress began.
+    paused_ms: Mapped[int | None] = mapped_column(default=None)
+    #: The last time the room was seen with no stream (or the start): AutoStopTimeout
+    #: counts from it.
+    active_ms: Mapped[int | None] = mapped_column(default=None)
+    finish_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: When the stopped recording's segments were written into its manifest.
+    sealed_ms: Mapped[int | None] = mapped_column(default=None)
+    #: The generation a stopped live recording runs with its own parameters.
+    generation_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: Segments whose media was lost (TIW's ExceptionCnt).
+    exception_cnt: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LiveSegment(Base):
+    """One RTMP publish of a live recording, recorded by one ingest node to one file."""
+
+    __tablename__ = "live_segments"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    recording_id: Mapped[str] = mapped_column(
+        ForeignKey("recordings.task_id", ondelete="CASCADE"), index=True
+    )
+    stream_id: Mapped[str] = mapped_column(String(64))
+    #: ``<SdkAppId>_<RoomId>_<StreamId>``: nginx's name for the publish and its file.
+    stream_name: Mapped[str] = mapped_column(String(160))
+    node_id: Mapped[str] = mapped_column(String(64))
+    #: nginx's id of the publishing connection, unique on its node while it runs.
+    client_id: Mapped[str] = mapped_column(String(32))
+    publish_ms: Mapped[int]
+    closed_ms: Mapped[int | None]
+    #: The recorded file (``on_record_done``, or found by name after a crash); once handed
+    #: to a cluster's store, where workers read it (``s3://…``).
+    path: Mapped[str | None] = mapped_column(Text)
+    #: The wall-clock time of its first sample: the publish's time plus the file's first
+    #: timestamp, known with the file.
+    start_ms: Mapped[int | None]
+    #: Why the segment's media is missing, when it is.
+    lost: Mapped[str | None] = mapped_column(Text)
+
+
+class IngestNode(Base):
+    """A ``mixdown serve --rtmp-port`` that records pushes, as last seen."""
+
+    __tablename__ = "ingest_nodes"
+
+    node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rtmp_url: Mapped[str] = mapped_column(Text)
+    #: Why it cannot record ("" when it can): nginx missing, say.
+    problem: Mapped[str] = mapped_column(Text, default="")
+    heartbeat_ms: Mapped[int]
 
 
 class GenerationTask(Base):

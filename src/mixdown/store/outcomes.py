@@ -45,14 +45,22 @@ def recording_of(row: Recording) -> RecordingValue:
         raise UnreadableRow(f"stored recording {row.task_id} is unreadable") from exc
 
 
-def online_record(row: Recording) -> dict[str, Any]:
-    """DescribeOnlineRecord's fields of a stored recording."""
-    reason = ""
-    if row.status == FINISHED:
+def online_record(
+    row: Recording, video_infos: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """DescribeOnlineRecord's fields of a stored recording; ``video_infos``: the outputs of
+    the generation a live recording ran, with their URLs."""
+    reason = row.finish_reason or ""
+    if row.status == FINISHED and not reason:
         failed = failure_of(row) is not None
         reason = documents.FAILED_FINISH_REASON if failed else documents.IMPORT_FINISH_REASON
     return documents.online_record(
-        recording_of(row), status=row.status, stop_ms=row.stop_ms, finish_reason=reason
+        recording_of(row),
+        status=row.status,
+        stop_ms=row.stop_ms,
+        finish_reason=reason,
+        exception_cnt=row.exception_cnt or 0,
+        video_infos=video_infos,
     )
 
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from mixdown.domain.outcome import Failure
 from mixdown.store.database import Database
 from mixdown.store.models import FINISHED, STOPPED, Recording
 from mixdown.store.outcomes import write_failure
+
+#: Recordings whose media is to be probed: stopped imports, and stopped live recordings
+#: once sealed (their segments in the manifest) and until their generation is queued.
+TO_PROBE = and_(
+    Recording.status == STOPPED,
+    or_(
+        ~Recording.live,
+        and_(Recording.sealed_ms.is_not(None), Recording.generation_id.is_(None)),
+    ),
+)
 
 
 def add_recording(
@@ -54,6 +64,16 @@ def recording_by_id(s: Session, task_id: str) -> Recording | None:
     return s.get(Recording, task_id)
 
 
+def recording_to_probe(s: Session, task_id: str) -> Recording | None:
+    """The recording, while its media is still to be probed."""
+    return s.scalar(select(Recording).where(Recording.task_id == task_id, TO_PROBE))
+
+
+def probed(row: Recording, probes: dict[str, Any], generation_id: str) -> None:
+    """A live recording's media is probed; it finishes with the generation it runs."""
+    row.probes, row.generation_id = probes, generation_id
+
+
 def finish_recording(
     row: Recording,
     *,
@@ -70,11 +90,7 @@ def finish_recording(
 def unfinished_recordings(db: Database) -> list[str]:
     with db.transaction() as s:
         return list(
-            s.scalars(
-                select(Recording.task_id)
-                .where(Recording.status == STOPPED)
-                .order_by(Recording.created_ms)
-            )
+            s.scalars(select(Recording.task_id).where(TO_PROBE).order_by(Recording.created_ms))
         )
 
 

@@ -49,9 +49,17 @@ def create_task(
             f"SdkAppId {app.sdk_app_id} already has {unfinished} unfinished video generation "
             f"tasks, its limit is {app.task_concurrency}",
         )
+    return add_task(s, app.sdk_app_id, recording_id=recording_id, params=params, now_ms=now_ms)
+
+
+def add_task(
+    s: Session, sdk_app_id: int, *, recording_id: str, params: dict[str, Any], now_ms: int
+) -> GenerationTask:
+    """Insert a QUEUED task, whatever the app's limit: the generation a live recording runs
+    once it stops is part of the recording, not a task the app asked for."""
     row = GenerationTask(
         task_id=new_task_id(),
-        sdk_app_id=app.sdk_app_id,
+        sdk_app_id=sdk_app_id,
         recording_id=recording_id,
         status=QUEUED,
         params=params,

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 from mixdown.domain.outcome import Failure
 from mixdown.domain.parameters import GenerationParams
-from mixdown.domain.recording import Recording, Stream
+from mixdown.domain.recording import EXCEPTION, USER_CALL, Recording, Stream
 from mixdown.domain.report import REPORT_KEY, GenerationReport
 from mixdown.domain.result import GenerationResult, VideoInfo
 from mixdown.errors import ManifestError
@@ -128,15 +128,21 @@ def read_result_document(data: Mapping[str, Any]) -> GenerationResult:
 # --- DescribeOnlineRecord (reference §2.5) ---------------------------------------------------
 
 #: An import is complete by the caller's decision (TIW: "StopOnlineRecord was called").
-IMPORT_FINISH_REASON = "USER_CALL"
-FAILED_FINISH_REASON = "EXCEPTION"
+IMPORT_FINISH_REASON = USER_CALL
+FAILED_FINISH_REASON = EXCEPTION
 
 
 def online_record(
-    recording: Recording, *, status: str, stop_ms: int | None, finish_reason: str
+    recording: Recording,
+    *,
+    status: str,
+    stop_ms: int | None,
+    finish_reason: str,
+    exception_cnt: int = 0,
+    video_infos: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """DescribeOnlineRecord's fields; zeros while not yet known (``stop_ms`` is None until
-    the media is probed)."""
+    the media is probed). A stream's reconnects are its Interrupts."""
     start = recording.start_ms
     total, omitted = 0, []
     if stop_ms is not None and stop_ms > start:
@@ -152,11 +158,15 @@ def online_record(
         "RecordStartTime": start // 1000,
         "RecordStopTime": (stop_ms or 0) // 1000,
         "TotalTime": total,
-        "ExceptionCnt": 0,
+        "ExceptionCnt": exception_cnt,
         "OmittedDurations": [write(o, types.OMITTED_DURATION) for o in omitted],
-        "VideoInfos": [],
+        "VideoInfos": video_infos or [],
         "ReplayUrl": "",
-        "Interrupts": [],
+        "Interrupts": [
+            {"UserId": stream.user_id, "Count": len(stream.segments) - 1}
+            for stream in recording.streams
+            if len(stream.segments) > 1
+        ],
     }
 
 

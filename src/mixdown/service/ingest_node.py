@@ -1,0 +1,408 @@
+"""An RTMP ingest node: nginx records the pushes, this node answers its hooks and watches
+the live recordings.
+
+- ``on_publish`` admits a push to a recording room with a valid signature and opens a
+  segment; ``on_publish_done`` and ``on_record_done`` close it and give it its file.
+- A watchdog, every ``tick_s``: says the node is alive (StartOnlineRecord refuses to start
+  without one), stops recordings that are due (AUTO, FORCE_STOP), drops the publishers of
+  stopped recordings, finds the files of publishes whose end went unreported (Mixdown was
+  down), and seals a stopped recording once every segment has its file, queueing its probe.
+
+Media is never silently lost: a segment without a file after ``grace_s`` is counted in the
+recording's ExceptionCnt and logged with its stream.
+"""
+
+from __future__ import annotations
+
+import grp
+import logging
+import os
+import pwd
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from mixdown.errors import MixdownError
+from mixdown.ingest import push_signature, record_file
+from mixdown.ingest.nginx_config import APPLICATION, IngestSettings, nginx_config
+from mixdown.ingest.nginx_process import NginxIngest, find_nginx
+from mixdown.ingest.stop_rule import LiveState, due_stop
+from mixdown.ingest.stream_name import StreamName
+from mixdown.service.config import ServiceConfig
+from mixdown.storage.objects import ObjectStore
+from mixdown.store import live
+from mixdown.store.apps import find_app
+from mixdown.store.database import Database
+from mixdown.store.models import LIVE, LiveSegment, Recording
+from mixdown.tiw import documents
+
+_log = logging.getLogger("mixdown.ingest")
+
+#: The hooks nginx calls: ``/ingest/rtmp/<token>/<event>``.
+PUBLISH, PUBLISH_DONE, RECORD_DONE = "publish", "publish_done", "record_done"
+HOOKS = (PUBLISH, PUBLISH_DONE, RECORD_DONE)
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    data_dir: Path
+    rtmp_host: str
+    rtmp_port: int
+    #: Mixdown's own HTTP address, which nginx calls the hooks at.
+    hooks_base: str
+    #: Start and supervise nginx; False when the user runs it from ``mixdown ingest-config``.
+    manage_nginx: bool = True
+    #: The nginx binary; "" to look for it.
+    nginx: str = ""
+    tick_s: float = 1.0
+    #: How long after a stop a segment may wait for its file before it is looked for, and
+    #: then counted as lost.
+    grace_s: float = 10.0
+
+    @property
+    def folder(self) -> Path:
+        return self.data_dir / "ingest"
+
+    @property
+    def rtmp_url(self) -> str:
+        host = "127.0.0.1" if self.rtmp_host in ("0.0.0.0", "::", "") else self.rtmp_host
+        host = f"[{host}]" if ":" in host else host
+        return f"rtmp://{host}:{self.rtmp_port}/{APPLICATION}"
+
+
+def ingest_config(service: ServiceConfig) -> IngestConfig:
+    """The ingest of ``mixdown serve --rtmp-port``: hooks at the service's own address."""
+    assert service.rtmp_port is not None
+    host = service.host if service.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return IngestConfig(
+        data_dir=service.data_dir.absolute(),
+        rtmp_host=service.rtmp_host or service.host,
+        rtmp_port=service.rtmp_port,
+        hooks_base=f"http://{host}:{service.port}",
+        manage_nginx=service.manage_nginx,
+        nginx=service.nginx,
+    )
+
+
+def ingest_settings(config: IngestConfig) -> IngestSettings:
+    """The nginx configuration's settings: its folders under the data folder, a control
+    port next to the RTMP one, the node's hook token."""
+    return IngestSettings(
+        prefix=config.folder / "nginx",
+        record_dir=config.folder / "records",
+        rtmp_host=config.rtmp_host,
+        rtmp_port=config.rtmp_port,
+        hooks_base=config.hooks_base,
+        hook_token=_kept_secret(config.folder / "hook-token"),
+        control_port=config.rtmp_port + 1,
+        user=worker_user(),
+    )
+
+
+def worker_user() -> str | None:
+    """``user NAME GROUP`` of an nginx started by root, whose workers write the recordings:
+    Debian's web server user, else nobody; None when not root (nginx keeps our user)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("www-data", "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return f"{name} {grp.getgrgid(entry.pw_gid).gr_name}"
+    return None
+
+
+def _kept_secret(path: Path) -> str:
+    """A random value kept in ``path`` (made once): the node's name and its hook token."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        value = secrets.token_hex(16)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(value)
+        return value
+
+
+def ingest_config_text(config: IngestConfig) -> str:
+    """``mixdown ingest-config``: the configuration for an nginx the user runs."""
+    return nginx_config(ingest_settings(config))
+
+
+class IngestNode:
+    def __init__(
+        self,
+        config: IngestConfig,
+        db: Database,
+        *,
+        probe: Callable[[str], None],
+        notify: Callable[[], None],
+        store: ObjectStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``store``: where finished files go for the workers of a cluster; None when the
+        jobs run in this process and read them here."""
+        self.config, self._db, self._store = config, db, store
+        self._probe, self._notify, self._clock = probe, notify, clock
+        self.settings = ingest_settings(config)
+        self._local_prefix = str(self.settings.record_dir.absolute()) + os.sep
+        self.node_id = _kept_secret(config.folder / "node-id")[:16]
+        self._nginx: NginxIngest | None = None
+        self.problem = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- life -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.settings.record_dir.mkdir(parents=True, exist_ok=True)
+        if self.settings.user:
+            # The workers reach the record folder through the private data folder: they may
+            # pass through it (not list it); its files stay the service's own.
+            for folder in (self.config.data_dir, self.config.folder):
+                os.chmod(folder, 0o711)
+        if self.config.manage_nginx:
+            try:
+                binary = Path(self.config.nginx) if self.config.nginx else None
+                nginx = find_nginx(self.settings.module, binary)
+                self._nginx = NginxIngest(self.settings, nginx=nginx)
+                self._nginx.start()
+            except MixdownError as exc:
+                # serve still runs; StartOnlineRecord answers this reason.
+                self._nginx, self.problem = None, exc.message
+                _log.error("RTMP ingest unavailable", extra={"reason": exc.message})
+        self._tick()
+        self._thread = threading.Thread(target=self._watch, name="ingest-watchdog", daemon=True)
+        self._thread.start()
+        _log.info("RTMP ingest ready", extra={"url": self.config.rtmp_url, "node": self.node_id})
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._nginx is not None:
+            self._nginx.stop()
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # --- hooks ------------------------------------------------------------------------
+
+    def hook(self, event: str, token: str, form: Mapping[str, str]) -> str:
+        """Answer one nginx hook: "" to admit or acknowledge it, else why it is refused."""
+        if not secrets.compare_digest(token, self.settings.hook_token) or event not in HOOKS:
+            return "unknown hook"
+        name = StreamName.parse(form.get("name", ""))
+        if name is None or form.get("app") != APPLICATION:
+            return "the stream name is not <SdkAppId>_<RoomId>_<StreamId> in /live"
+        client_id = form.get("clientid", "")[:32]
+        with self._db.transaction() as s:
+            if event == PUBLISH:
+                why = self._admit(s, name, client_id, form)
+            else:
+                why = self._publish_ended(s, event, name, client_id, form)
+        if why and event == PUBLISH:
+            _log.warning("push refused", extra={"stream": str(name)[:160], "reason": why})
+        return why
+
+    def _admit(self, s: Session, name: StreamName, client_id: str, form: Mapping[str, str]) -> str:
+        app = find_app(s, name.sdk_app_id)
+        if app is None:
+            return f"SdkAppId {name.sdk_app_id} does not exist"
+        now_ms = self._now_ms()
+        why = push_signature.refusal(
+            app.push_key, name, form.get("txTime", ""), form.get("txSecret", ""), now_ms // 1000
+        )
+        if why:
+            return why
+        row = live.recording_in_room(s, name.sdk_app_id, name.room_id)
+        if row is None:
+            return f"room {name.room_id} is not recording"
+        if live.publishing(s, self.node_id, str(name)) is not None:
+            return f"{name} is publishing already"
+        live.open_segment(
+            s,
+            row,
+            stream_id=name.stream_id,
+            stream_name=str(name),
+            node_id=self.node_id,
+            client_id=client_id,
+            now_ms=now_ms,
+        )
+        _log.info("push admitted", extra={"task_id": row.task_id, "stream": name.stream_id})
+        return ""
+
+    def _publish_ended(
+        self, s: Session, event: str, name: StreamName, client_id: str, form: Mapping[str, str]
+    ) -> str:
+        segment = live.segment_of(s, self.node_id, client_id, str(name))
+        if segment is None:
+            return ""  # a refused publish's end, or one already reconciled
+        if event == PUBLISH_DONE:
+            live.close_segment(s, segment, self._now_ms())
+            return ""
+        path = record_file.recorded(self.settings.record_dir, str(name), form.get("path", ""))
+        if path is None:
+            _log.warning("record_done names no recording", extra={"stream": str(name)})
+            return "not a recording of this stream"
+        _file_found(segment, path)
+        return ""
+
+    # --- the watchdog -----------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.config.tick_s):
+            try:
+                self._tick()
+            except Exception:  # the database may be away: the next tick tries again
+                _log.exception("ingest watchdog tick failed")
+
+    def _tick(self) -> None:
+        now_ms = self._now_ms()
+        with self._db.transaction() as s:
+            live.node_seen(
+                s, self.node_id, rtmp_url=self.config.rtmp_url, problem=self.problem, now_ms=now_ms
+            )
+        self._stop_due(now_ms)
+        self._reconcile(now_ms)
+        self._hand_off()
+        self._seal_stopped(now_ms)
+
+    def _stop_due(self, now_ms: int) -> None:
+        stopped = False
+        with self._db.transaction() as s:
+            for row in live.live_recordings(s):
+                reason = due_stop(self._state(s, row), now_ms)
+                if reason is None:
+                    continue
+                locked = live.locked(s, row.task_id)
+                if locked is None or locked.status not in LIVE:
+                    continue
+                live.stop(locked, reason, now_ms)
+                live.announce(s, locked, documents.RECORD_STOPPED, now_ms)
+                _log.info("recording stopped", extra={"task_id": row.task_id, "reason": reason})
+                stopped = True
+        if stopped:
+            self._notify()
+
+    @staticmethod
+    def _state(s: Session, row: Recording) -> LiveState:
+        start = int(row.manifest["RecordStartTimeMs"])
+        return LiveState(
+            start_ms=start,
+            paused_ms=row.paused_ms,
+            active_ms=row.active_ms or start,
+            auto_stop_s=row.auto_stop_s or 300,
+            streams_open=live.open_segment_count(s, row.task_id),
+        )
+
+    def _reconcile(self, now_ms: int) -> None:
+        """This node's segments whose end or file went unreported: a publish that ended
+        while Mixdown was down, a stopped recording's publishers still connected."""
+        with self._db.transaction() as s:
+            for segment in live.node_segments_unresolved(s, self.node_id):
+                row = s.get(Recording, segment.recording_id)
+                stopped = row is not None and row.status not in LIVE
+                self._resolve(segment, stopped, row.stop_ms if row else None, now_ms)
+
+    def _resolve(
+        self, segment: LiveSegment, stopped: bool, stop_ms: int | None, now_ms: int
+    ) -> None:
+        path = Path(segment.path) if segment.path else None
+        path = path or record_file.find(
+            self.settings.record_dir, segment.stream_name, segment.publish_ms
+        )
+        writing = path is not None and record_file.being_written(path)
+        if stopped and segment.closed_ms is None and (writing or path is None):
+            self._drop(segment.stream_name)
+        waited_ms = now_ms - (stop_ms or now_ms)
+        if path is not None and not writing:
+            _file_found(segment, path)
+            if segment.closed_ms is None:
+                segment.closed_ms = int(path.stat().st_mtime * 1000)
+        elif stopped and waited_ms > self.config.grace_s * 1000 * (3 if writing else 1):
+            segment.closed_ms = segment.closed_ms or now_ms
+            if path is None:
+                segment.lost = "nginx wrote no file for this publish"
+                _log.error("segment without media", extra=_about(segment))
+            else:  # still locked long after the stop: what is there is used
+                _file_found(segment, path)
+                _log.warning("segment still written after the stop", extra=_about(segment))
+
+    def _drop(self, stream_name: str) -> None:
+        if self._nginx is not None:
+            self._nginx.drop_publisher(stream_name)
+
+    def _hand_off(self) -> None:
+        """In a cluster, finished files go to the store, where any worker reads them."""
+        if self._store is None:
+            return
+        with self._db.transaction() as s:
+            pending = [
+                (seg.id, seg.path or "", _handoff_key(seg))
+                for seg in live.node_segments_to_hand_off(s, self.node_id, self._local_prefix)
+            ]
+        for segment_id, path, key in pending:
+            self._store.put(key, Path(path))
+            with self._db.transaction() as s:
+                segment = s.get(LiveSegment, segment_id)
+                if segment is not None:
+                    segment.path = self._store.media_url(key)
+            Path(path).unlink(missing_ok=True)  # the store holds it now
+
+    def _ready(self, segment: LiveSegment) -> bool:
+        """Whether the segment can go into the manifest: lost, or its file is in place."""
+        if segment.lost is not None:
+            return True
+        if segment.path is None or segment.closed_ms is None:
+            return False
+        return self._store is None or not segment.path.startswith(self._local_prefix)
+
+    def _seal_stopped(self, now_ms: int) -> None:
+        sealed: list[str] = []
+        with self._db.transaction() as s:
+            for row in live.unsealed_recordings(s):
+                found = live.segments(s, row.task_id)
+                if not all(self._ready(seg) for seg in found):
+                    continue
+                streams: dict[str, list[live.SealedSegment]] = {}
+                for seg in found:
+                    if seg.lost is None and seg.path is not None:
+                        start = seg.start_ms if seg.start_ms is not None else seg.publish_ms
+                        streams.setdefault(seg.stream_id, []).append(
+                            live.SealedSegment(seg.path, start)
+                        )
+                lost = sum(1 for seg in found if seg.lost is not None)
+                live.seal(row, streams, lost=lost, now_ms=now_ms)
+                sealed.append(row.task_id)
+        for task_id in sealed:
+            _log.info("recording sealed", extra={"task_id": task_id})
+            self._probe(task_id)
+
+
+def _file_found(segment: LiveSegment, path: Path) -> None:
+    segment.path = str(path)
+    segment.start_ms = segment.publish_ms + _first_sample_ms(path)
+
+
+def _about(segment: LiveSegment) -> dict[str, str]:
+    return {"task_id": segment.recording_id, "stream": segment.stream_id}
+
+
+def _handoff_key(segment: LiveSegment) -> str:
+    return f"ingest/{segment.recording_id}/{Path(segment.path or '').name}"
+
+
+def _first_sample_ms(path: Path) -> int:
+    try:
+        return record_file.first_timestamp_ms(path)
+    except OSError:
+        return 0
