@@ -5,13 +5,21 @@ nginx); ``tests/live`` pushes real media."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+from tencentcloud.tiw.v20190919 import models
+
+from mixdown.ingest.push_signature import grant
+from mixdown.ingest.stream_name import StreamName
+from mixdown.store.apps import find_app
 
 from .conftest import Creds, InProcessServer, call, free_port, sdk, wait_for
 from .fakes import FakeEngine
@@ -200,3 +208,63 @@ def test_without_an_rtmp_ingest_start_says_how_to_get_one(tmp_path: Path) -> Non
             call(sdk(srv.port, creds), "StartOnlineRecord", start_params(creds))
     assert caught.value.code == "ResourceUnavailable"
     assert "--rtmp-port" in caught.value.message
+
+
+def test_the_sdks_own_models_run_the_lifecycle_and_read_every_answer(env: Env) -> None:
+    client = sdk(env.srv.port, env.a)
+    start = models.StartOnlineRecordRequest()
+    start.from_json_string(json.dumps(start_params(env.a, 7009, AutoStopTimeout=300)))
+    pace()
+    task_id = client.StartOnlineRecord(start).TaskId
+    task = json.dumps({"SdkAppId": env.a.sdk_app_id, "TaskId": task_id})
+    for request, method in (
+        (models.PauseOnlineRecordRequest(), client.PauseOnlineRecord),
+        (models.ResumeOnlineRecordRequest(), client.ResumeOnlineRecord),
+        (models.StopOnlineRecordRequest(), client.StopOnlineRecord),
+    ):
+        request.from_json_string(task)
+        pace()
+        assert method(request).RequestId
+    describe = models.DescribeOnlineRecordRequest()
+    describe.from_json_string(task)
+
+    def finished() -> Any:
+        pace()
+        found = client.DescribeOnlineRecord(describe)
+        return found if found.Status == "FINISHED" else None
+
+    found = wait_for(finished, 60, "the recording to finish")
+    assert (found.TaskId, found.RoomId, found.FinishReason) == (task_id, 7009, "USER_CALL")
+    assert found.RecordUserId == "tic_record_user_7009_r1" and found.GroupId == "7009"
+    assert len(found.OmittedDurations) == 1 and found.VideoInfos == []
+
+
+def test_hooks_need_the_nodes_token_and_trust_only_its_record_files(env: Env) -> None:
+    data = env.srv.service.config.data_dir
+    token = (data / "ingest" / "hook-token").read_text().strip()
+    base = f"http://127.0.0.1:{env.srv.port}/ingest/rtmp"
+    env.start(room=7010)
+    name = StreamName(env.a.sdk_app_id, 7010, "teacher")
+    with env.srv.service.db.transaction() as s:
+        app = find_app(s, env.a.sdk_app_id)
+        assert app is not None
+        signed = grant(app.push_key, name, int(time.time()) + 60)
+    form = {"app": "live", "name": str(name), "clientid": "7", "call": "publish"}
+    granted = {**form, "txTime": signed.tx_time, "txSecret": signed.tx_secret}
+
+    def hook(token: str, event: str, fields: dict[str, str]) -> int:
+        return httpx.post(f"{base}/{token}/{event}", data=fields, timeout=10).status_code
+
+    # A stranger who knows the path but not the token is refused, whatever it sends.
+    assert hook("0" * 32, "publish", granted) == 403
+    assert hook(token, "publish", form) == 403  # nginx's call, but the push is unsigned
+    assert hook(token, "publish", granted) == 200
+    assert hook(token, "publish", granted) == 403  # the stream is publishing already
+    # Only a file of this stream's name in the record folder is taken for its recording.
+    records = data / "ingest" / "records"
+    for path in ("/etc/passwd", str(records / "1400000009_7010_teacher-1800000000.flv")):
+        assert hook(token, "record_done", {**form, "path": path}) == 403, path
+    own = str(records / f"{name}-{int(time.time())}.flv")
+    assert hook(token, "record_done", {**form, "path": own}) == 200
+    assert hook(token, "publish_done", form) == 200
+    assert hook(token, "unknown", form) == 403

@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,8 +18,8 @@ from typing import Any
 
 import pytest
 from tencentcloud.tiw.v20190919 import tiw_client
-from tests.api.conftest import PYTHON, Creds, ServerProcess, call, free_port, sdk, wait_for
 
+from api.conftest import PYTHON, Creds, ServerProcess, call, free_port, sdk, wait_for
 from mixdown.errors import MixdownError
 from mixdown.ingest.nginx_process import find_nginx
 from mixdown.ingest.push_signature import grant
@@ -63,8 +65,14 @@ def create_live_app(data_dir: Path) -> LiveApp:
 class LiveServer(ServerProcess):
     """``mixdown serve --rtmp-port`` on free ports; AutoStopTimeout may go down to 1 s."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        self.rtmp_port = free_port()
+    def __init__(
+        self,
+        data_dir: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        rtmp_port: int | None = None,
+    ) -> None:
+        self.rtmp_port = rtmp_port or free_port()
         super().__init__(
             data_dir,
             "--rtmp-port",
@@ -75,6 +83,15 @@ class LiveServer(ServerProcess):
             *args,
             env=env,
         )
+
+    def again(self) -> LiveServer:
+        """A server for this one's data folder, HTTP and RTMP ports, once it is gone: nginx's
+        configuration names both ports (the hooks' address, the listen port), so only the
+        same ones let the new server adopt the nginx still recording."""
+        # Its extra arguments follow the five that LiveServer adds.
+        twin = LiveServer(self.data_dir, *self.args[5:], env=self.env, rtmp_port=self.rtmp_port)
+        twin.port, twin.log_path = self.port, self.log_path
+        return twin
 
     def client(self, app: LiveApp) -> tiw_client.TiwClient:
         return sdk(self.port, app.creds)
@@ -104,10 +121,14 @@ def flv_clip(folder: Path, name: str, ffmpeg: str, **spec: Any) -> Clip:
 
 
 class Push:
-    """ffmpeg pushing a clip in real time (``-re``), as an encoder would."""
+    """ffmpeg pushing a clip in real time, as an encoder would."""
 
     def __init__(self, ffmpeg: str, clip: Clip, url: str) -> None:
-        argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-re", "-i", str(clip.path)]
+        # Real time with no initial burst: ffmpeg's -re first sends half a second at once
+        # (a burst of 0 means that default too), which no live encoder does, and the push
+        # would run ahead of the wall clock.
+        argv = [ffmpeg, "-hide_banner", "-loglevel", "error", "-readrate", "1"]
+        argv += ["-readrate_initial_burst", "0.001", "-i", str(clip.path)]
         argv += ["-c", "copy", "-f", "flv", url]
         self.started = time.time()
         self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -124,6 +145,15 @@ class Push:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=30)
+
+    def __enter__(self) -> Push:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Ended, and its pipe closed, however the test went."""
+        self.kill()
+        assert self.proc.stderr is not None
+        self.proc.stderr.close()
 
 
 def start_recording(client: tiw_client.TiwClient, app: LiveApp, room_id: int, **extra: Any) -> str:
@@ -160,17 +190,41 @@ class Served:
     app: LiveApp
 
 
-def served(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
-    """A started live server with one app (a fixture's body)."""
-    data = tmp_path / "data"
-    app = create_live_app(data)
-    server = LiveServer(data, *args, env=env)
-    server.start()
+@contextlib.contextmanager
+def passable_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder for a live server's data folder.
+
+    Started by root, nginx records as www-data, who must pass through every folder above the
+    record folder (``mixdown serve`` refuses to record otherwise): pytest's own temporary
+    folders are root's alone (0700). This one is passable, and the server's and nginx's logs
+    are copied to ``tmp_path`` when it goes."""
+    if os.geteuid() != 0:
+        yield tmp_path
+        return
+    root = Path(tempfile.mkdtemp(prefix="mixdown-live-"))
+    root.chmod(0o711)
     try:
-        yield Served(server, app)
+        yield root
     finally:
-        server.stop()
-        kill_left_nginx(data)
+        for log in [*root.glob("*.log"), *root.glob("*/ingest/nginx/logs/*")]:
+            with contextlib.suppress(OSError):
+                shutil.copy(log, tmp_path / log.name)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def served(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """A started live server with one app, in a passable folder; stopped with its nginx."""
+    with passable_folder(tmp_path) as folder:
+        data = folder / "data"
+        app = create_live_app(data)
+        server = LiveServer(data, *args, env=env)
+        try:
+            server.start()
+            yield Served(server, app)
+        finally:
+            server.stop()
+            kill_left_nginx(data)
 
 
 def kill_left_nginx(data_dir: Path) -> None:

@@ -5,7 +5,6 @@ push URL for an encoder)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -77,7 +76,7 @@ def add_ingest_commands(
 
 def _ingest_config(args: argparse.Namespace) -> int:
     from mixdown.service.config import ServiceConfig
-    from mixdown.service.ingest_node import ingest_config, ingest_config_text
+    from mixdown.service.ingest_setup import ingest_config, ingest_config_text
 
     service = ServiceConfig(
         data_dir=args.data_dir,
@@ -86,7 +85,6 @@ def _ingest_config(args: argparse.Namespace) -> int:
         rtmp_port=args.rtmp_port,
         rtmp_host=args.rtmp_host,
     )
-    os.umask(0o077)
     sys.stdout.write(ingest_config_text(ingest_config(service)))
     return 0
 

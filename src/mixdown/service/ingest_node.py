@@ -14,26 +14,23 @@ recording's ExceptionCnt and logged with its stream.
 
 from __future__ import annotations
 
-import grp
 import logging
 import os
-import pwd
 import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from mixdown.errors import MixdownError
 from mixdown.ingest import push_signature, record_file
-from mixdown.ingest.nginx_config import APPLICATION, IngestSettings, nginx_config
+from mixdown.ingest.nginx_config import APPLICATION
 from mixdown.ingest.nginx_process import NginxIngest, find_nginx
 from mixdown.ingest.stop_rule import LiveState, due_stop
 from mixdown.ingest.stream_name import StreamName
-from mixdown.service.config import ServiceConfig
+from mixdown.service.ingest_setup import IngestConfig, ingest_settings, kept_secret, unreachable
 from mixdown.storage.objects import ObjectStore
 from mixdown.store import live
 from mixdown.store.apps import find_app
@@ -46,95 +43,6 @@ _log = logging.getLogger("mixdown.ingest")
 #: The hooks nginx calls: ``/ingest/rtmp/<token>/<event>``.
 PUBLISH, PUBLISH_DONE, RECORD_DONE = "publish", "publish_done", "record_done"
 HOOKS = (PUBLISH, PUBLISH_DONE, RECORD_DONE)
-
-
-@dataclass(frozen=True)
-class IngestConfig:
-    data_dir: Path
-    rtmp_host: str
-    rtmp_port: int
-    #: Mixdown's own HTTP address, which nginx calls the hooks at.
-    hooks_base: str
-    #: Start and supervise nginx; False when the user runs it from ``mixdown ingest-config``.
-    manage_nginx: bool = True
-    #: The nginx binary; "" to look for it.
-    nginx: str = ""
-    tick_s: float = 1.0
-    #: How long after a stop a segment may wait for its file before it is looked for, and
-    #: then counted as lost.
-    grace_s: float = 10.0
-
-    @property
-    def folder(self) -> Path:
-        return self.data_dir / "ingest"
-
-    @property
-    def rtmp_url(self) -> str:
-        host = "127.0.0.1" if self.rtmp_host in ("0.0.0.0", "::", "") else self.rtmp_host
-        host = f"[{host}]" if ":" in host else host
-        return f"rtmp://{host}:{self.rtmp_port}/{APPLICATION}"
-
-
-def ingest_config(service: ServiceConfig) -> IngestConfig:
-    """The ingest of ``mixdown serve --rtmp-port``: hooks at the service's own address."""
-    assert service.rtmp_port is not None
-    host = service.host if service.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    host = f"[{host}]" if ":" in host else host
-    return IngestConfig(
-        data_dir=service.data_dir.absolute(),
-        rtmp_host=service.rtmp_host or service.host,
-        rtmp_port=service.rtmp_port,
-        hooks_base=f"http://{host}:{service.port}",
-        manage_nginx=service.manage_nginx,
-        nginx=service.nginx,
-    )
-
-
-def ingest_settings(config: IngestConfig) -> IngestSettings:
-    """The nginx configuration's settings: its folders under the data folder, a control
-    port next to the RTMP one, the node's hook token."""
-    return IngestSettings(
-        prefix=config.folder / "nginx",
-        record_dir=config.folder / "records",
-        rtmp_host=config.rtmp_host,
-        rtmp_port=config.rtmp_port,
-        hooks_base=config.hooks_base,
-        hook_token=_kept_secret(config.folder / "hook-token"),
-        control_port=config.rtmp_port + 1,
-        user=worker_user(),
-    )
-
-
-def worker_user() -> str | None:
-    """``user NAME GROUP`` of an nginx started by root, whose workers write the recordings:
-    Debian's web server user, else nobody; None when not root (nginx keeps our user)."""
-    if os.geteuid() != 0:
-        return None
-    for name in ("www-data", "nobody"):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        return f"{name} {grp.getgrgid(entry.pw_gid).gr_name}"
-    return None
-
-
-def _kept_secret(path: Path) -> str:
-    """A random value kept in ``path`` (made once): the node's name and its hook token."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        value = secrets.token_hex(16)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(value)
-        return value
-
-
-def ingest_config_text(config: IngestConfig) -> str:
-    """``mixdown ingest-config``: the configuration for an nginx the user runs."""
-    return nginx_config(ingest_settings(config))
 
 
 class IngestNode:
@@ -154,7 +62,7 @@ class IngestNode:
         self._probe, self._notify, self._clock = probe, notify, clock
         self.settings = ingest_settings(config)
         self._local_prefix = str(self.settings.record_dir.absolute()) + os.sep
-        self.node_id = _kept_secret(config.folder / "node-id")[:16]
+        self.node_id = kept_secret(config.folder / "node-id")[:16]
         self._nginx: NginxIngest | None = None
         self.problem = ""
         self._stop = threading.Event()
@@ -169,7 +77,11 @@ class IngestNode:
             # pass through it (not list it); its files stay the service's own.
             for folder in (self.config.data_dir, self.config.folder):
                 os.chmod(folder, 0o711)
-        if self.config.manage_nginx:
+            if self.config.manage_nginx:  # an nginx of your own: its user is yours to set
+                self.problem = unreachable(self.settings.record_dir, self.settings.user)
+            if self.problem:
+                _log.error("RTMP ingest unavailable", extra={"reason": self.problem})
+        if self.config.manage_nginx and not self.problem:
             try:
                 binary = Path(self.config.nginx) if self.config.nginx else None
                 nginx = find_nginx(self.settings.module, binary)
@@ -311,10 +223,10 @@ class IngestNode:
             for segment in live.node_segments_unresolved(s, self.node_id):
                 row = s.get(Recording, segment.recording_id)
                 stopped = row is not None and row.status not in LIVE
-                self._resolve(segment, stopped, row.stop_ms if row else None, now_ms)
+                self._resolve(s, segment, stopped, row.stop_ms if row else None, now_ms)
 
     def _resolve(
-        self, segment: LiveSegment, stopped: bool, stop_ms: int | None, now_ms: int
+        self, s: Session, segment: LiveSegment, stopped: bool, stop_ms: int | None, now_ms: int
     ) -> None:
         path = Path(segment.path) if segment.path else None
         path = path or record_file.find(
@@ -326,8 +238,8 @@ class IngestNode:
         waited_ms = now_ms - (stop_ms or now_ms)
         if path is not None and not writing:
             _file_found(segment, path)
-            if segment.closed_ms is None:
-                segment.closed_ms = int(path.stat().st_mtime * 1000)
+            # Ended unreported (Mixdown was down): the room was active until its last write.
+            live.close_segment(s, segment, int(path.stat().st_mtime * 1000))
         elif stopped and waited_ms > self.config.grace_s * 1000 * (3 if writing else 1):
             segment.closed_ms = segment.closed_ms or now_ms
             if path is None:

@@ -22,7 +22,8 @@ from mixdown.jobs.engine import Engine
 from mixdown.jobs.kinds import GENERATION, IMPORT
 from mixdown.service.config import ServiceConfig
 from mixdown.service.data_folder import lock_data_dir, open_database
-from mixdown.service.ingest_node import IngestNode, ingest_config
+from mixdown.service.ingest_node import IngestNode
+from mixdown.service.ingest_setup import ingest_config
 from mixdown.service.job_context import job_context, url_policy
 from mixdown.service.job_runtime import node_jobs
 from mixdown.settings import Settings
