@@ -68,7 +68,7 @@ class ImportJob:
             failure = Failure(RECORD_FAILED, "probing the recording's media failed unexpectedly")
         generation_id = None
         with ctx.db.transaction() as s:
-            row = recording_to_probe(s, recording_id)
+            row = recording_to_probe(s, recording_id, lock=True)
             if row is None:
                 return
             if row.live and failure is None and probes and row.manifest["Streams"]:

@@ -281,7 +281,11 @@ class IngestNode:
     def _seal_stopped(self, now_ms: int) -> None:
         sealed: list[str] = []
         with self._db.transaction() as s:
-            for row in live.unsealed_recordings(s):
+            for unsealed in live.unsealed_recordings(s):
+                # Locked: the ingest nodes of a cluster seal a recording once between them.
+                row = live.locked(s, unsealed.task_id)
+                if row is None or row.sealed_ms is not None:
+                    continue
                 found = live.segments(s, row.task_id)
                 if not all(self._ready(seg) for seg in found):
                     continue

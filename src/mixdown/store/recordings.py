@@ -64,9 +64,14 @@ def recording_by_id(s: Session, task_id: str) -> Recording | None:
     return s.get(Recording, task_id)
 
 
-def recording_to_probe(s: Session, task_id: str) -> Recording | None:
-    """The recording, while its media is still to be probed."""
-    return s.scalar(select(Recording).where(Recording.task_id == task_id, TO_PROBE))
+def recording_to_probe(s: Session, task_id: str, *, lock: bool = False) -> Recording | None:
+    """The recording, while its media is still to be probed; with ``lock``, its row locked
+    for the transaction: of two probes of one recording (a job run twice), only the first
+    to conclude does."""
+    query = select(Recording).where(Recording.task_id == task_id, TO_PROBE)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return s.scalar(query)
 
 
 def probed(row: Recording, probes: dict[str, Any], generation_id: str) -> None:
