@@ -54,6 +54,10 @@ LAYERS: tuple[tuple[frozenset[str], str], ...] = (
         "the TencentCloud-API-3.0 protocol over the store; what it needs of the process, it types",
     ),
     (
+        frozenset({"console"}),
+        "the web console: pages over the store, acting through the API's own actions",
+    ),
+    (
         frozenset({"service"}),
         "process wiring: a data folder, the jobs, the dispatcher and the API app in one process",
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 from urllib.parse import parse_qs
@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from mixdown.api import faults
 from mixdown.api.envelope import CONTENT_TYPE, error_of, failure, new_request_id, success
@@ -61,8 +61,11 @@ class Backend(Protocol):
         ...
 
 
-def create_app(service: Backend, *, manage: bool = True) -> Starlette:
-    """The app; with ``manage`` its lifespan starts and stops ``service``."""
+def create_app(
+    service: Backend, *, manage: bool = True, pages: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """The app; with ``manage`` its lifespan starts and stops ``service``; ``pages`` are
+    served beside the API (the console)."""
 
     async def api(request: Request) -> Response:
         request_id, started = new_request_id(), time.monotonic()
@@ -141,6 +144,7 @@ def create_app(service: Backend, *, manage: bool = True) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/files/{token}/{name:path}", files, methods=["GET", "HEAD"]),
             Route(HOOK_PREFIX + "/{token}/{event}", ingest, methods=["POST"]),
+            *pages,
             Route("/{path:path}", elsewhere, methods=_ALL_METHODS),
         ],
         lifespan=lifespan,

@@ -48,28 +48,47 @@ class Gateway:
                 faults.NO_SUCH_VERSION, f"version {call.version!r} is unknown: use {API_VERSION}"
             )
         params = conform(call.params, action.shape, flat=call.flat)
+        return self._run(action, params, call.secret_id, request_id, now)
+
+    def perform(
+        self, name: str, params: dict[str, Any], secret_id: str, request_id: str
+    ) -> dict[str, Any]:
+        """An action for someone already known to hold ``secret_id``'s key (signed in to
+        the console): the same checks, limits and handler as a signed call."""
+        action = self._actions[name]
+        params = conform(params, action.shape, flat=False)
+        return self._run(action, params, secret_id, request_id, self._clock())
+
+    def _run(
+        self,
+        action: Action,
+        params: dict[str, Any],
+        secret_id: str,
+        request_id: str,
+        now: float,
+    ) -> dict[str, Any]:
         sdk_app_id = int(params[action.app_param])
         with self._db.transaction() as session:
-            self._authorise(session, call, action, sdk_app_id)
+            self._authorise(session, secret_id, action, sdk_app_id)
             # Only the app's owner spends its budget: refused calls of others do not count.
             self._limiter.check(session, action.name, sdk_app_id)
         if action.prepare is not None:
             action.prepare(self._db, self._services, sdk_app_id, params)
         with self._db.transaction() as session:
-            app = self._authorise(session, call, action, sdk_app_id)
+            app = self._authorise(session, secret_id, action, sdk_app_id)
             ctx = ActionContext(session, app, request_id, int(now * 1000), self._services)
             fields = action.handler(ctx, params)
         for hook in ctx.after_commit:
             hook()
         return fields
 
-    def _authorise(self, session: Session, call: ApiCall, action: Action, sdk_app_id: int) -> App:
+    def _authorise(self, session: Session, secret_id: str, action: Action, sdk_app_id: int) -> App:
         app = find_app(session, sdk_app_id) if 0 < sdk_app_id < 2**63 else None
         if app is None:
             raise ApiError(
                 faults.SDK_APP_ID_NOT_FOUND, f"{action.app_param}: {sdk_app_id} does not exist"
             )
-        if app.secret_id != call.secret_id:
+        if app.secret_id != secret_id:
             raise ApiError(
                 faults.UNAUTHORIZED_SDK_APP_ID,
                 f"{action.app_param}: {sdk_app_id} does not belong to this SecretId",

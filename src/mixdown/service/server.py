@@ -9,6 +9,7 @@ import uvicorn
 
 from mixdown.api.app import create_app
 from mixdown.callbacks.dispatcher import Sender
+from mixdown.console.pages import console_routes
 from mixdown.jobs.engine import Engine
 from mixdown.service.config import ServiceConfig
 from mixdown.service.logs import setup_logging
@@ -29,7 +30,9 @@ def run_server(
     service = Service(config, settings, engine=engine, sender=sender)
     server = uvicorn.Server(
         uvicorn.Config(
-            with_metrics(create_app(service), partial(exposition, service)),
+            with_metrics(
+                create_app(service, pages=console_routes(service)), partial(exposition, service)
+            ),
             host=config.host,
             port=config.port,
             log_config=None,

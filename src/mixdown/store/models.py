@@ -217,3 +217,30 @@ class CallbackDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_ms: Mapped[int]
     delivered_ms: Mapped[int | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in console user: the SecretId whose apps they see (``store.console``)."""
+
+    __tablename__ = "console_sessions"
+
+    #: sha256 of the cookie's token: a copy of the database does not sign anyone in.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret_id: Mapped[str] = mapped_column(String(64))
+    #: The token every state-changing form carries.
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_ms: Mapped[int]
+    expires_ms: Mapped[int]
+
+
+class ConsoleFailure(Base):
+    """A failed console sign-in, by client address and by SecretId."""
+
+    __tablename__ = "console_failures"
+    __table_args__ = (Index("ix_console_failures_key_at", "key", "at_ms"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    key: Mapped[str] = mapped_column(String(160))
+    at_ms: Mapped[int]

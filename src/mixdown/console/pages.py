@@ -1,0 +1,350 @@
+"""The console's pages at ``/console/``: sign-in with an app's SecretId and SecretKey, the
+recordings (with their timeline), the generation tasks (with live progress, errors,
+reports and players), creating a task, and the callbacks with their delivery log.
+
+Server-rendered (Jinja2, autoescaped) with a little JavaScript shipped in the package.
+Whatever changes state goes through the API's own actions (``Gateway.perform``), so the
+console checks and limits exactly what the API does. Every state-changing form carries the
+session's CSRF token; the session cookie is HttpOnly and SameSite=Strict, and Secure behind
+HTTPS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from importlib.resources import files
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from mixdown.api.envelope import new_request_id
+from mixdown.api.gateway import Gateway
+from mixdown.console import views
+from mixdown.console.timeline import clock
+from mixdown.errors import MixdownError
+from mixdown.storage.outputs import Outputs
+from mixdown.store import console
+from mixdown.store.apps import secret_key_of
+from mixdown.store.database import Database
+
+_log = logging.getLogger("mixdown.console")
+_MAX_FORM = 4 * 1024 * 1024
+COOKIE = "mixdown_console"
+#: The sign-in form's own CSRF cookie, before there is a session.
+PRE_COOKIE = "mixdown_console_pre"
+_STATIC_TYPES = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; media-src 'self' http: https:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class ConsoleBackend(Protocol):
+    """What the console reads and acts through (``mixdown.service.node.Service``)."""
+
+    @property
+    def gateway(self) -> Gateway: ...
+    @property
+    def db(self) -> Database: ...
+    @property
+    def outputs(self) -> Outputs: ...
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def console_routes(backend: ConsoleBackend) -> list[BaseRoute]:
+    env = Environment(
+        loader=PackageLoader("mixdown.console", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    env.filters["clock"] = clock
+    env.filters["when"] = lambda ms: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms / 1000))
+    pages = _Pages(backend, env)
+    return [
+        Route("/console", pages.home, methods=["GET"]),
+        Route("/console/", pages.home, methods=["GET"]),
+        Route("/console/signin", pages.signin_form, methods=["GET"]),
+        Route("/console/signin", pages.signin, methods=["POST"]),
+        Route("/console/signout", pages.signed(pages.signout), methods=["POST"]),
+        Route("/console/recordings", pages.signed(pages.recordings), methods=["GET"]),
+        Route("/console/recordings", pages.signed(pages.import_recording), methods=["POST"]),
+        Route("/console/recordings/{task_id}", pages.signed(pages.recording), methods=["GET"]),
+        Route(
+            "/console/recordings/{task_id}/timeline",
+            pages.signed(pages.timeline),
+            methods=["GET"],
+        ),
+        Route("/console/tasks", pages.signed(pages.tasks), methods=["GET"]),
+        Route("/console/tasks", pages.signed(pages.create_task), methods=["POST"]),
+        Route("/console/tasks/{task_id}", pages.signed(pages.task), methods=["GET"]),
+        Route("/console/tasks/{task_id}/state", pages.signed(pages.task_state), methods=["GET"]),
+        Route("/console/callbacks", pages.signed(pages.callbacks), methods=["GET"]),
+        Route("/console/static/{name}", pages.static, methods=["GET"]),
+    ]
+
+
+class _Pages:
+    def __init__(self, backend: ConsoleBackend, env: Environment) -> None:
+        self.b, self.env = backend, env
+
+    # --- plumbing ---------------------------------------------------------------------
+
+    def render(self, request: Request, name: str, status: int = 200, **values: Any) -> Response:
+        user = request.state.user if hasattr(request.state, "user") else None
+        html = self.env.get_template(name).render(user=user, path=request.url.path, **values)
+        return HTMLResponse(html, status_code=status, headers=_HEADERS)
+
+    def signed(self, handler: Handler) -> Handler:
+        """Only for a live session; a POST must carry its CSRF token."""
+
+        async def guarded(request: Request) -> Response:
+            token = request.cookies.get(COOKIE, "")
+            user = await run_in_threadpool(self._session, token)
+            if user is None:
+                return RedirectResponse("/console/signin", status_code=303)
+            request.state.user = user
+            if request.method == "POST":
+                form = await _form(request)
+                if not secrets.compare_digest(form.get("csrf", ""), user.csrf):
+                    return self.render(request, "error.html", 403, message=_CSRF_REFUSED)
+                request.state.form = form
+            return await handler(request)
+
+        return guarded
+
+    def _session(self, token: str) -> console.SignedIn | None:
+        with self.b.db.transaction() as s:
+            return console.session_of(s, token, _now_ms())
+
+    def perform(self, request: Request, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        user: console.SignedIn = request.state.user
+        return self.b.gateway.perform(action, params, user.secret_id, new_request_id())
+
+    async def act(self, request: Request, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await run_in_threadpool(self.perform, request, action, params)
+
+    # --- signing in and out -------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        token = request.cookies.get(COOKIE, "")
+        user = await run_in_threadpool(self._session, token)
+        return RedirectResponse("/console/recordings" if user else "/console/signin", 303)
+
+    async def signin_form(self, request: Request) -> Response:
+        return self._signin_page(request, "", 200)
+
+    def _signin_page(self, request: Request, message: str, status: int) -> Response:
+        pre = secrets.token_urlsafe(24)
+        response = self.render(request, "signin.html", status, csrf=pre, message=message)
+        _set_cookie(request, response, PRE_COOKIE, pre, max_age=3600)
+        return response
+
+    async def signin(self, request: Request) -> Response:
+        form = await _form(request)
+        pre = request.cookies.get(PRE_COOKIE, "")
+        if not pre or not secrets.compare_digest(form.get("csrf", ""), pre):
+            return self.render(request, "error.html", 403, message=_CSRF_REFUSED)
+        secret_id = form.get("secret_id", "").strip()[:64]
+        secret_key = form.get("secret_key", "")[:128]
+        address = request.client.host if request.client else "?"
+        outcome = await run_in_threadpool(self._sign_in, secret_id, secret_key, address)
+        if outcome == "throttled":
+            return self._signin_page(request, _THROTTLED, 429)
+        if outcome == "refused":
+            return self._signin_page(request, "Wrong SecretId or SecretKey.", 401)
+        response = RedirectResponse("/console/recordings", status_code=303)
+        _set_cookie(request, response, COOKIE, outcome, max_age=console.SESSION_MS // 1000)
+        response.delete_cookie(PRE_COOKIE, path="/console")
+        return response
+
+    def _sign_in(self, secret_id: str, secret_key: str, address: str) -> str:
+        """The new session's token, or "throttled" or "refused"."""
+        keys = [f"addr:{address}", f"id:{secret_id}"]
+        now = _now_ms()
+        with self.b.db.transaction() as s:
+            if console.throttled(s, keys, now):
+                return "throttled"
+            known = secret_key_of(s, secret_id) if secret_id else None
+            if known is None or not secrets.compare_digest(known, secret_key):
+                console.failed(s, keys, now)
+                _log.warning("console sign-in refused", extra={"client": address})
+                return "refused"
+            return console.open_session(s, secret_id, now)
+
+    async def signout(self, request: Request) -> Response:
+        token = request.cookies.get(COOKIE, "")
+
+        def close() -> None:
+            with self.b.db.transaction() as s:
+                console.close_session(s, token)
+
+        await run_in_threadpool(close)
+        response = RedirectResponse("/console/signin", status_code=303)
+        response.delete_cookie(COOKIE, path="/console")
+        return response
+
+    # --- recordings ---------------------------------------------------------------------
+
+    async def recordings(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        rows = await run_in_threadpool(views.recordings, self.b.db, user)
+        return self.render(request, "recordings.html", recordings=rows, message="")
+
+    async def import_recording(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        form = request.state.form
+        try:
+            manifest = json.loads(form.get("manifest", ""))
+            if not isinstance(manifest, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            message = f"InvalidParameter: the manifest is not a JSON object ({exc})"
+            rows = await run_in_threadpool(views.recordings, self.b.db, user)
+            return self.render(request, "recordings.html", 400, recordings=rows, message=message)
+        params = {**manifest, "SdkAppId": _app_of(form, user)}
+        try:
+            done = await self.act(request, "ImportOnlineRecord", params)
+        except MixdownError as exc:
+            rows = await run_in_threadpool(views.recordings, self.b.db, user)
+            message = f"{exc.code}: {exc.message}"
+            return self.render(request, "recordings.html", 400, recordings=rows, message=message)
+        return RedirectResponse(f"/console/recordings/{done['TaskId']}", status_code=303)
+
+    async def recording(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        found = await run_in_threadpool(
+            views.recording, self.b.db, self.b.outputs, user, request.path_params["task_id"]
+        )
+        if found is None:
+            return self.render(request, "error.html", 404, message="No such recording.")
+        return self.render(request, "recording.html", rec=found, message="")
+
+    async def timeline(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        found = await run_in_threadpool(
+            views.recording, self.b.db, self.b.outputs, user, request.path_params["task_id"]
+        )
+        if found is None:
+            return self.render(request, "error.html", 404, message="No such recording.")
+        return self.render(request, "timeline.html", rec=found)
+
+    # --- tasks --------------------------------------------------------------------------
+
+    async def tasks(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        rows = await run_in_threadpool(views.tasks, self.b.db, user)
+        return self.render(request, "tasks.html", tasks=rows)
+
+    async def create_task(self, request: Request) -> Response:
+        form = request.state.form
+        recording_id = form.get("recording", "")
+        try:
+            params = views.task_params(form)
+            params.update(SdkAppId=_app_of(form, request.state.user))
+            params["OnlineRecordTaskId"] = recording_id
+            done = await self.act(request, "CreateVideoGenerationTask", params)
+        except MixdownError as exc:
+            user: console.SignedIn = request.state.user
+            found = await run_in_threadpool(
+                views.recording, self.b.db, self.b.outputs, user, recording_id
+            )
+            if found is None:
+                return self.render(request, "error.html", 404, message="No such recording.")
+            message = f"{exc.code}: {exc.message}"
+            return self.render(request, "recording.html", 400, rec=found, message=message)
+        return RedirectResponse(f"/console/tasks/{done['TaskId']}", status_code=303)
+
+    async def task(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        found = await run_in_threadpool(
+            views.task, self.b.db, self.b.outputs, user, request.path_params["task_id"]
+        )
+        if found is None:
+            return self.render(request, "error.html", 404, message="No such task.")
+        return self.render(request, "task.html", task=found)
+
+    async def task_state(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        found = await run_in_threadpool(
+            views.task, self.b.db, self.b.outputs, user, request.path_params["task_id"]
+        )
+        if found is None:
+            return JSONResponse({"error": "not found"}, status_code=404, headers=_HEADERS)
+        state = {"status": found.status, "progress": found.progress, "error": found.error}
+        return JSONResponse(state, headers=_HEADERS)
+
+    # --- callbacks ----------------------------------------------------------------------
+
+    async def callbacks(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        found = await run_in_threadpool(views.callbacks, self.b.db, user)
+        return self.render(request, "callbacks.html", callbacks=found)
+
+    # --- files --------------------------------------------------------------------------
+
+    async def static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        kind = _STATIC_TYPES.get(name[name.rfind(".") :], "")
+        resource = files("mixdown.console").joinpath("static", name)
+        if not kind or "/" in name or not resource.is_file():
+            return Response("not found", status_code=404)
+        headers = {**_HEADERS, "Cache-Control": "max-age=300"}
+        return Response(resource.read_bytes(), media_type=kind, headers=headers)
+
+
+_CSRF_REFUSED = "This form has expired or did not come from this console: reload and try again."
+_THROTTLED = (
+    f"Too many failed sign-ins: wait {console.FAILURE_WINDOW_MS // 60000} minutes and try again."
+)
+
+
+def _app_of(form: dict[str, str], user: console.SignedIn) -> int:
+    """The form's app, one of the user's (the action refuses any other)."""
+    try:
+        return int(form.get("app", user.sdk_app_ids[0] if user.sdk_app_ids else 0))
+    except ValueError:
+        return 0
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/console",
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """An urlencoded form's fields (the console's forms are no bigger than a manifest)."""
+    body, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > _MAX_FORM:
+            return {}
+        body.append(chunk)
+    fields = parse_qs(b"".join(body).decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[0] for k, v in fields.items() if v}
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
