@@ -168,9 +168,15 @@ def run_demo(out_dir: Path, settings: Settings, progress: Progress | None = None
 
 
 def contact_sheet(
-    video: Path, duration_ms: int, path: Path, ffmpeg: str, grid: int = 3, tile_width: int = 440
+    video: Path | str,
+    duration_ms: int,
+    path: Path,
+    ffmpeg: str,
+    grid: int = 3,
+    tile_width: int = 440,
 ) -> Path:
-    """A ``grid``x``grid`` sheet of frames at evenly spaced times, each stamped with its time.
+    """A ``grid``x``grid`` sheet of frames at evenly spaced times, each stamped with its time;
+    ``video`` is a file or a URL ffmpeg reads.
 
     One ffmpeg run: one fast seek per tile, ``xstack`` to assemble. Without a usable font the
     stamps are left out.

@@ -185,6 +185,15 @@ def test_a_task_made_in_the_console_finishes_live_and_its_video_plays(
     mix = page.locator("#outputs figure[data-type='3'] video")
     mix.evaluate("v => v.play()")
     wait_for(lambda: mix.evaluate("v => v.currentTime") > 0.5, 30, "the mixed video to play")
+    # Each picture has a contact sheet: nine frames, three by three.
+    sheet = page.locator("#outputs figure[data-type='3'] img.sheet")
+    sheet.scroll_into_view_if_needed()
+    wait_for(lambda: sheet.evaluate("i => i.complete && i.naturalWidth") > 0, 120, "the sheet")
+    jar = {c["name"]: c["value"] for c in page.context.cookies()}
+    src = sheet.get_attribute("src") or ""
+    png = httpx.get(f"{console.server.url}{src}", cookies=jar, timeout=120)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(png.content)).width == 3 * 240
     page.goto(f"{console.url}/recordings/{recording_id}")
     assert page.locator("#tasks a").count() >= 1
 
@@ -268,6 +277,66 @@ def test_after_signing_out_the_session_is_dead(page: Page, console: Console) -> 
     assert page.url.endswith("/console/signin")
     again = httpx.get(f"{console.url}/recordings", cookies={"mixdown_console": token}, timeout=10)
     assert again.status_code == 303 and again.headers["location"] == "/console/signin"
+
+
+def test_a_test_event_is_delivered_and_logged(page: Page, console: Console) -> None:
+    sign_in(page, console)
+    page.goto(f"{console.url}/callbacks")
+    page.click("#targets tr[data-kind='generation'] .test-event button")
+    arrived = wait_for(
+        lambda: [b for b in console.receiver.bodies() if b["EventType"] == "TestEvent"],
+        60,
+        "the test event",
+    )
+    assert arrived[0]["SdkAppId"] == console.creds.sdk_app_id
+    logged = page.locator("#deliveries tr[data-event='TestEvent'][data-state='delivered']")
+
+    def shown() -> bool:
+        page.reload()
+        return logged.count() >= 1
+
+    wait_for(shown, 60, "the test event in the delivery log")
+
+
+def test_an_app_made_in_the_console_can_rotate_its_key_with_a_grace_period(
+    page: Page, console: Console
+) -> None:
+    sign_in(page, console)
+    page.goto(f"{console.url}/apps")
+    page.click("#create-app button")
+    made = Creds(
+        int(page.inner_text("#shown-SdkAppId")),
+        page.inner_text("#shown-SecretId"),
+        page.inner_text("#shown-SecretKey"),
+    )
+    assert made.sdk_app_id not in (console.creds.sdk_app_id, console.other.sdk_app_id)
+    page.click("#signout")
+    sign_in(page, console, made)
+    assert page.url.endswith("/console/recordings")
+    page.goto(f"{console.url}/apps")
+    assert page.locator(f"#apps tr[data-app='{made.sdk_app_id}']").count() == 1
+    # A day of grace: the old key still signs API calls; the new one too.
+    page.select_option(f"#apps tr[data-app='{made.sdk_app_id}'] select[name=grace]", "86400")
+    page.click(f"#apps tr[data-app='{made.sdk_app_id}'] .rotate button")
+    rotated = Creds(made.sdk_app_id, made.secret_id, page.inner_text("#shown-SecretKey"))
+    assert rotated.secret_key != made.secret_key
+    for creds in (made, rotated):
+        found = call(
+            sdk(console.server.port, creds),
+            "DescribeOnlineRecordCallback",
+            {"SdkAppId": made.sdk_app_id},
+        )
+        assert "Callback" in found
+    # No grace: the key before stops at once.
+    page.goto(f"{console.url}/apps")
+    page.select_option(f"#apps tr[data-app='{made.sdk_app_id}'] select[name=grace]", "0")
+    page.click(f"#apps tr[data-app='{made.sdk_app_id}'] .rotate button")
+    latest = Creds(made.sdk_app_id, made.secret_id, page.inner_text("#shown-SecretKey"))
+    page.click("#signout")
+    sign_in(page, console, rotated)
+    assert page.url.endswith("/console/signin")
+    sign_in(page, console, latest)
+    assert page.url.endswith("/console/recordings")
 
 
 # Last: its failed sign-ins slow every later sign-in from this address.

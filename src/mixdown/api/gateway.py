@@ -3,6 +3,7 @@ conform its parameters, rate-limit, authorise the app, run the handler in a tran
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,7 +16,7 @@ from mixdown.api.faults import ApiError
 from mixdown.api.limiter import Limiter, RateLimiter
 from mixdown.api.signature import verify_call
 from mixdown.api.wire import ApiCall
-from mixdown.store.apps import find_app, secret_key_of
+from mixdown.store.apps import find_app, keys_of
 from mixdown.store.database import Database
 from mixdown.store.models import App
 from mixdown.tiw.schema import conform
@@ -97,7 +98,16 @@ class Gateway:
 
     def _authenticate(self, call: ApiCall, now: float) -> None:
         with self._db.transaction() as session:
-            secret_key = secret_key_of(session, call.secret_id)
-        if secret_key is None:
+            keys = keys_of(session, call.secret_id, int(now * 1000))
+        if not keys:
             raise ApiError(faults.SECRET_ID_NOT_FOUND, "the SecretId does not exist")
-        verify_call(call, secret_key, now)
+        # The current key, else the one a rotation replaced while its grace period lasts;
+        # a call that neither verifies is answered with the current key's verdict.
+        try:
+            verify_call(call, keys[0], now)
+        except ApiError:
+            for previous in keys[1:]:
+                with contextlib.suppress(ApiError):
+                    verify_call(call, previous, now)
+                    return
+            raise

@@ -17,24 +17,34 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import BaseRoute, Route
 
 from mixdown.api.envelope import new_request_id
 from mixdown.api.gateway import Gateway
 from mixdown.console import views
 from mixdown.console.timeline import clock
+from mixdown.demo import contact_sheet
+from mixdown.domain.recording import VideoType
 from mixdown.errors import MixdownError
 from mixdown.storage.outputs import Outputs
-from mixdown.store import console
-from mixdown.store.apps import secret_key_of
+from mixdown.store import console, deliveries
+from mixdown.store.apps import create_app, keys_of, rotate_key
 from mixdown.store.database import Database
+from mixdown.store.models import GENERATION, RECORD
 
 _log = logging.getLogger("mixdown.console")
 _MAX_FORM = 4 * 1024 * 1024
@@ -62,6 +72,17 @@ class ConsoleBackend(Protocol):
     def db(self) -> Database: ...
     @property
     def outputs(self) -> Outputs: ...
+    def wake_callbacks(self) -> None:
+        """Have the callback dispatcher look for due events now."""
+        ...
+
+    @property
+    def sheets_dir(self) -> Path:
+        """Where contact sheets of outputs are kept once drawn."""
+        ...
+
+    @property
+    def ffmpeg(self) -> str: ...
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -93,7 +114,16 @@ def console_routes(backend: ConsoleBackend) -> list[BaseRoute]:
         Route("/console/tasks", pages.signed(pages.create_task), methods=["POST"]),
         Route("/console/tasks/{task_id}", pages.signed(pages.task), methods=["GET"]),
         Route("/console/tasks/{task_id}/state", pages.signed(pages.task_state), methods=["GET"]),
+        Route(
+            "/console/tasks/{task_id}/sheet/{index:int}.png",
+            pages.signed(pages.sheet),
+            methods=["GET"],
+        ),
         Route("/console/callbacks", pages.signed(pages.callbacks), methods=["GET"]),
+        Route("/console/callbacks/test", pages.signed(pages.test_event), methods=["POST"]),
+        Route("/console/apps", pages.signed(pages.apps), methods=["GET"]),
+        Route("/console/apps", pages.signed(pages.new_app), methods=["POST"]),
+        Route("/console/apps/rotate", pages.signed(pages.rotate_key), methods=["POST"]),
         Route("/console/static/{name}", pages.static, methods=["GET"]),
     ]
 
@@ -179,8 +209,8 @@ class _Pages:
         with self.b.db.transaction() as s:
             if console.throttled(s, keys, now):
                 return "throttled"
-            known = secret_key_of(s, secret_id) if secret_id else None
-            if known is None or not secrets.compare_digest(known, secret_key):
+            known = keys_of(s, secret_id, now) if secret_id else []
+            if not any(secrets.compare_digest(key, secret_key) for key in known):
                 console.failed(s, keys, now)
                 _log.warning("console sign-in refused", extra={"client": address})
                 return "refused"
@@ -288,12 +318,98 @@ class _Pages:
         state = {"status": found.status, "progress": found.progress, "error": found.error}
         return JSONResponse(state, headers=_HEADERS)
 
+    async def sheet(self, request: Request) -> Response:
+        """A contact sheet of one output's picture: nine frames at even times."""
+        user: console.SignedIn = request.state.user
+        task_id, index = request.path_params["task_id"], request.path_params["index"]
+        found = await run_in_threadpool(views.task, self.b.db, self.b.outputs, user, task_id)
+        if found is None or not 0 <= index < len(found.outputs):
+            return Response("not found", status_code=404)
+        info = found.outputs[index].info
+        if info["VideoType"] == VideoType.AUDIO:
+            return Response("not found", status_code=404)
+        source = found.sources[index]
+        target = self.b.sheets_dir / f"{found.token}-{index}.png"
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            await run_in_threadpool(
+                contact_sheet, source, int(info["VideoDuration"]), target, self.b.ffmpeg, 3, 240
+            )
+        return FileResponse(target, media_type="image/png", headers=_HEADERS)
+
     # --- callbacks ----------------------------------------------------------------------
 
     async def callbacks(self, request: Request) -> Response:
         user: console.SignedIn = request.state.user
         found = await run_in_threadpool(views.callbacks, self.b.db, user)
         return self.render(request, "callbacks.html", callbacks=found)
+
+    async def test_event(self, request: Request) -> Response:
+        """Queue a ``TestEvent`` to the app's callback URL of that kind, through the same
+        delivery (signature, retries, log) as every event."""
+        user: console.SignedIn = request.state.user
+        form = request.state.form
+        app, kind = _app_of(form, user), form.get("kind", "")
+        if app not in user.sdk_app_ids or kind not in (RECORD, GENERATION):
+            return self.render(request, "error.html", 400, message="No such app or event kind.")
+
+        def queue() -> bool:
+            with self.b.db.transaction() as s:
+                return deliveries.enqueue(
+                    s,
+                    sdk_app_id=app,
+                    kind=kind,
+                    event_type=TEST_EVENT,
+                    task_id="test" + secrets.token_hex(8),
+                    event_data={"Message": "a test event sent from the Mixdown console"},
+                    now_ms=_now_ms(),
+                )
+
+        if not await run_in_threadpool(queue):
+            return self.render(request, "error.html", 400, message="That app has no callback URL.")
+        self.b.wake_callbacks()
+        return RedirectResponse("/console/callbacks", status_code=303)
+
+    # --- apps ---------------------------------------------------------------------------
+
+    async def apps(self, request: Request) -> Response:
+        user: console.SignedIn = request.state.user
+        rows = await run_in_threadpool(views.apps, self.b.db, user)
+        return self.render(request, "apps.html", apps=rows, grace=GRACE_CHOICES, shown=None)
+
+    async def new_app(self, request: Request) -> Response:
+        """A new app with credentials of its own, shown this once."""
+        user: console.SignedIn = request.state.user
+        created = await run_in_threadpool(create_app, self.b.db, now_ms=_now_ms())
+        shown = {
+            "SdkAppId": created.sdk_app_id,
+            "SecretId": created.secret_id,
+            "SecretKey": created.secret_key,
+            "PushKey": created.push_key,
+        }
+        rows = await run_in_threadpool(views.apps, self.b.db, user)
+        _log.info("console created an app", extra={"sdk_app_id": created.sdk_app_id})
+        return self.render(request, "apps.html", apps=rows, grace=GRACE_CHOICES, shown=shown)
+
+    async def rotate_key(self, request: Request) -> Response:
+        """A new SecretKey for one of the user's apps, shown this once; the old one keeps
+        working for the grace period chosen."""
+        user: console.SignedIn = request.state.user
+        form = request.state.form
+        app = _app_of(form, user)
+        grace_s = dict(GRACE_CHOICES).get(form.get("grace", ""), None)
+        if app not in user.sdk_app_ids or grace_s is None:
+            return self.render(request, "error.html", 400, message="No such app or grace period.")
+
+        def rotate() -> str:
+            with self.b.db.transaction() as s:
+                return rotate_key(s, app, grace_ms=grace_s * 1000, now_ms=_now_ms())
+
+        key = await run_in_threadpool(rotate)
+        _log.info("console rotated a key", extra={"sdk_app_id": app, "grace_s": grace_s})
+        rows = await run_in_threadpool(views.apps, self.b.db, user)
+        shown = {"SdkAppId": app, "SecretId": user.secret_id, "SecretKey": key}
+        return self.render(request, "apps.html", apps=rows, grace=GRACE_CHOICES, shown=shown)
 
     # --- files --------------------------------------------------------------------------
 
@@ -307,6 +423,10 @@ class _Pages:
         return Response(resource.read_bytes(), media_type=kind, headers=headers)
 
 
+#: The event the console's "send a test event" button sends (an extension of TIW's events).
+TEST_EVENT = "TestEvent"
+#: How long a rotated key keeps working: (form value, seconds).
+GRACE_CHOICES = (("0", 0), ("3600", 3600), ("86400", 86400), ("604800", 7 * 86400))
 _CSRF_REFUSED = "This form has expired or did not come from this console: reload and try again."
 _THROTTLED = (
     f"Too many failed sign-ins: wait {console.FAILURE_WINDOW_MS // 60000} minutes and try again."

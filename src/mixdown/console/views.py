@@ -12,11 +12,11 @@ from mixdown.console.timeline import Piece, Timeline, timeline
 from mixdown.domain.media import probes_from_json
 from mixdown.domain.report import Notice
 from mixdown.errors import InvalidParameter
-from mixdown.storage.outputs import Outputs
+from mixdown.storage.outputs import Attempt, Outputs
 from mixdown.store import console, live
 from mixdown.store.callback_configs import get_target
 from mixdown.store.database import Database
-from mixdown.store.models import FINISHED, GENERATION, RECORD, GenerationTask, Recording
+from mixdown.store.models import FINISHED, GENERATION, RECORD, App, GenerationTask, Recording
 from mixdown.store.outcomes import (
     UnreadableRow,
     failure_of,
@@ -78,6 +78,10 @@ class TaskView:
     params: str
     outputs: list[Output] = field(default_factory=list)
     warnings: tuple[Notice, ...] = ()
+    #: The committed outputs' folder token, and where ffmpeg reads each output (a local
+    #: file, or its download URL).
+    token: str = ""
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,14 @@ def task(db: Database, outputs: Outputs, user: console.SignedIn, task_id: str) -
             Output(info, by_name.get(info["VideoUrl"].rsplit("/", 1)[-1].split("?")[0], ()))
             for info in infos
         ]
+        token = row.output_token or ""
+        attempt = Attempt(row.sdk_app_id, row.task_id, token)
+        sources = []
+        for info in result.videos if result is not None else ():
+            local = outputs.local_file(attempt, info.url) if token else None
+            sources.append(
+                str(local) if local else outputs.link(row.sdk_app_id, row.task_id, token, info.url)
+            )
         return TaskView(
             summary,
             summary.status,
@@ -213,6 +225,8 @@ def task(db: Database, outputs: Outputs, user: console.SignedIn, task_id: str) -
             json.dumps(row.params, indent=2, sort_keys=True),
             listed,
             report.warnings if report else (),
+            token,
+            sources,
         )
 
 
@@ -236,6 +250,33 @@ def callbacks(db: Database, user: console.SignedIn) -> CallbacksView:
             for d in console.deliveries_of(s, user.sdk_app_ids)
         ]
         return CallbacksView(targets, deliveries)
+
+
+@dataclass(frozen=True)
+class AppRow:
+    sdk_app_id: int
+    task_concurrency: int
+    created_ms: int
+    #: Until when the key a rotation replaced still works (0: none does).
+    previous_key_until_ms: int
+
+
+def apps(db: Database, user: console.SignedIn) -> list[AppRow]:
+    with db.transaction() as s:
+        now = _now_ms()
+        rows = [s.get(App, app) for app in user.sdk_app_ids]
+        return [
+            AppRow(
+                a.sdk_app_id,
+                a.task_concurrency,
+                a.created_ms,
+                a.previous_key_until_ms
+                if a.previous_key_until_ms and a.previous_key_until_ms > now
+                else 0,
+            )
+            for a in rows
+            if a is not None
+        ]
 
 
 #: The built-in layouts a task form offers (MixStream.ModelId), and none.

@@ -135,6 +135,20 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     _database_options(listing)
     listing.set_defaults(func=_apps_list)
+    rotate = actions.add_parser(
+        "rotate-key",
+        help="give an app a new SecretKey; prints it. The old key keeps working for --grace",
+    )
+    rotate.add_argument("--sdk-app-id", type=int, required=True)
+    rotate.add_argument(
+        "--grace",
+        type=int,
+        default=86400,
+        metavar="SECONDS",
+        help="how long the old key keeps working, 0 to 30 days (default: %(default)s)",
+    )
+    _database_options(rotate)
+    rotate.set_defaults(func=_apps_rotate_key)
     apps.set_defaults(func=lambda _args: _usage(apps))
 
     db = subparsers.add_parser("db", help="manage the database's schema")
@@ -252,6 +266,21 @@ def _apps_list(args: argparse.Namespace) -> int:
         for a in apps
     ]
     print(json.dumps(rows, indent=2))
+    return 0
+
+
+def _apps_rotate_key(args: argparse.Namespace) -> int:
+    from mixdown.store.apps import rotate_key
+
+    db = _open_database(args)
+    try:
+        with db.transaction() as s:
+            key = rotate_key(
+                s, args.sdk_app_id, grace_ms=args.grace * 1000, now_ms=int(time.time() * 1000)
+            )
+    finally:
+        db.dispose()
+    print(json.dumps({"SdkAppId": args.sdk_app_id, "SecretKey": key, "GraceSeconds": args.grace}))
     return 0
 
 

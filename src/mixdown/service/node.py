@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from functools import partial
+from pathlib import Path
 
 from mixdown.api.action import Services
 from mixdown.api.gateway import Gateway
@@ -42,6 +43,7 @@ class Service:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
+        self._settings = settings
         self._lock_fd = lock_data_dir(config.data_dir)
         self.db = open_database(config.data_dir, config.database_url)
         self.policy = url_policy(config)
@@ -92,6 +94,17 @@ class Service:
             if config.rtmp_port is not None
             else None
         )
+
+    def wake_callbacks(self) -> None:
+        self.dispatcher.wake()
+
+    @property
+    def sheets_dir(self) -> Path:
+        return self.config.data_dir / "console" / "sheets"
+
+    @property
+    def ffmpeg(self) -> str:
+        return self._settings.ffmpeg
 
     def ingest_hook(self, event: str, token: str, form: Mapping[str, str]) -> str:
         """nginx's hook: "" when admitted or acknowledged, else why not."""

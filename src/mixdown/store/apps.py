@@ -69,8 +69,34 @@ def list_apps(db: Database) -> list[AppInfo]:
         ]
 
 
-def secret_key_of(s: Session, secret_id: str) -> str | None:
-    return s.scalar(select(App.secret_key).where(App.secret_id == secret_id))
+def keys_of(s: Session, secret_id: str, now_ms: int) -> list[str]:
+    """The SecretKeys a SecretId signs with now: its key, and the one a rotation replaced
+    while its grace period lasts; none for an unknown SecretId."""
+    app = s.scalar(select(App).where(App.secret_id == secret_id))
+    if app is None:
+        return []
+    until = app.previous_key_until_ms
+    grace = app.previous_secret_key and until is not None and now_ms < until
+    return [app.secret_key, app.previous_secret_key] if grace else [app.secret_key]
+
+
+#: The longest grace period a rotated key may keep working.
+MAX_GRACE_MS = 30 * 24 * 3600 * 1000
+
+
+def rotate_key(s: Session, sdk_app_id: int, *, grace_ms: int, now_ms: int) -> str:
+    """A new SecretKey for the app; the old one keeps working for ``grace_ms`` (0: not at
+    all), so clients can move to the new one without an outage."""
+    if not 0 <= grace_ms <= MAX_GRACE_MS:
+        raise InvalidParameterValue(
+            f"the grace period must be 0 to {MAX_GRACE_MS // 86400000} days"
+        )
+    app = s.get(App, sdk_app_id, with_for_update=True)
+    if app is None:
+        raise InvalidParameterValue(f"SdkAppId {sdk_app_id} does not exist")
+    app.previous_secret_key, app.secret_key = app.secret_key, new_secret_key()
+    app.previous_key_until_ms = now_ms + grace_ms
+    return app.secret_key
 
 
 def find_app(s: Session, sdk_app_id: int) -> App | None:

@@ -33,6 +33,9 @@ class App(Base):
     created_ms: Mapped[int]
     #: Signs RTMP push URLs (``ingest.push_signature``); not the API key.
     push_key: Mapped[str] = mapped_column(String(64), default="")
+    #: The key a rotation replaced, still accepted until ``previous_key_until_ms``.
+    previous_secret_key: Mapped[str] = mapped_column(String(128), default="")
+    previous_key_until_ms: Mapped[int | None] = mapped_column(default=None)
 
 
 class CallbackConfig(Base):

@@ -1,4 +1,5 @@
-"""The web console: its sessions, and the failed sign-ins that slow down guessing.
+"""The web console: its sessions, the failed sign-ins that slow down guessing, and the
+previous SecretKey of a rotated key, valid for a grace period.
 
 Revision ID: 0007
 Revises: 0006
@@ -17,6 +18,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("apps") as batch:
+        batch.add_column(
+            sa.Column("previous_secret_key", sa.String(128), nullable=False, server_default="")
+        )
+        batch.add_column(sa.Column("previous_key_until_ms", sa.BigInteger(), nullable=True))
     op.create_table(
         "console_sessions",
         sa.Column("token_hash", sa.String(64), primary_key=True),
@@ -38,3 +44,6 @@ def downgrade() -> None:
     op.drop_index("ix_console_failures_key_at", "console_failures")
     op.drop_table("console_failures")
     op.drop_table("console_sessions")
+    with op.batch_alter_table("apps") as batch:
+        batch.drop_column("previous_key_until_ms")
+        batch.drop_column("previous_secret_key")
