@@ -28,6 +28,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.tiw.v20190919 import tiw_client
 
 from mixdown.api.app import create_app as create_http_app
+from mixdown.console.pages import console_routes
 from mixdown.jobs.engine import Engine
 from mixdown.service.config import ServiceConfig
 from mixdown.service.node import Service
@@ -214,7 +215,7 @@ class InProcessServer:
         self.service = Service(cfg, Settings.from_env(), engine=engine)
         self.server = uvicorn.Server(
             uvicorn.Config(
-                create_http_app(self.service),
+                create_http_app(self.service, pages=console_routes(self.service)),
                 host="127.0.0.1",
                 port=self.port,
                 log_config=None,

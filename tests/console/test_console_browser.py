@@ -240,15 +240,40 @@ def test_a_failed_task_shows_its_error(page: Page, console: Console) -> None:
 
 def test_another_apps_pages_are_not_reachable_by_url(page: Page, console: Console) -> None:
     client = sdk(console.server.port, console.other)
-    imported = call(
+    app = console.other.sdk_app_id
+    imported = call(client, "ImportOnlineRecord", {"SdkAppId": app, **json.loads(console.manifest)})
+    record = {"SdkAppId": app, "TaskId": imported["TaskId"]}
+    wait_for(
+        lambda: call(client, "DescribeOnlineRecord", record)["Status"] == "FINISHED",
+        120,
+        "the import",
+    )
+    task = call(
         client,
-        "ImportOnlineRecord",
-        {"SdkAppId": console.other.sdk_app_id, **json.loads(console.manifest)},
+        "CreateVideoGenerationTask",
+        {"SdkAppId": app, "OnlineRecordTaskId": imported["TaskId"]},
     )
     sign_in(page, console)
-    answer = page.goto(f"{console.url}/recordings/{imported['TaskId']}")
-    assert answer is not None and answer.status == 404
-    assert imported["TaskId"] not in page.goto(f"{console.url}/recordings").text()  # type: ignore[union-attr]
+    for path in (
+        f"recordings/{imported['TaskId']}",
+        f"recordings/{imported['TaskId']}/timeline",
+        f"tasks/{task['TaskId']}",
+        f"tasks/{task['TaskId']}/state",
+        f"tasks/{task['TaskId']}/sheet/0.png",
+    ):
+        answer = page.goto(f"{console.url}/{path}")
+        assert answer is not None and answer.status == 404, path
+    for listing in ("recordings", "tasks"):
+        shown = page.goto(f"{console.url}/{listing}")
+        assert shown is not None
+        assert imported["TaskId"] not in shown.text() and task["TaskId"] not in shown.text()
+    # Nor can its recordings be generated from through the console's form.
+    jar = {c["name"]: c["value"] for c in page.context.cookies()}
+    page.goto(f"{console.url}/recordings")
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    form = {"csrf": token, "recording": imported["TaskId"], "app": str(app), "template": "none"}
+    sent = httpx.post(f"{console.url}/tasks", data=form, cookies=jar, timeout=30)
+    assert sent.status_code == 404
 
 
 def test_forms_without_the_sessions_csrf_token_are_refused(page: Page, console: Console) -> None:
