@@ -101,19 +101,25 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+def submit(page: Page, selector: str) -> None:
+    """Click a form's button and wait for the page it leads to (a click does not)."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def sign_in(page: Page, console: Console, creds: Creds | None = None) -> None:
     creds = creds or console.creds
     page.goto(f"{console.url}/")
     page.fill("input[name=secret_id]", creds.secret_id)
     page.fill("input[name=secret_key]", creds.secret_key)
-    page.click("#signin button")
+    submit(page, "#signin button")
 
 
 def import_demo(page: Page, console: Console) -> str:
     page.goto(f"{console.url}/recordings")
     page.click("#import summary")
     page.fill("textarea[name=manifest]", console.manifest)
-    page.click("#import button")
+    submit(page, "#import button")
     task_id = page.url.rsplit("/", 1)[-1]
 
     def finished() -> bool:
@@ -171,7 +177,7 @@ def test_a_task_made_in_the_console_finishes_live_and_its_video_plays(
     recording_id = import_demo(page, console)
     page.check("input[name=template][value='1']")
     page.check("input[name=concat]")
-    page.click("#create-task button")
+    submit(page, "#create-task button")
     assert "/console/tasks/" in page.url
     # The page follows the task by itself: its progress rises to 100 and the outputs show.
     page.locator("#outputs video").first.wait_for(timeout=FINISH_S * 1000)
@@ -298,7 +304,7 @@ def test_after_signing_out_the_session_is_dead(page: Page, console: Console) -> 
     token = {c["name"]: c["value"] for c in page.context.cookies()}["mixdown_console"]
     cookie = next(c for c in page.context.cookies() if c["name"] == "mixdown_console")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-    page.click("#signout")
+    submit(page, "#signout")
     assert page.url.endswith("/console/signin")
     again = httpx.get(f"{console.url}/recordings", cookies={"mixdown_console": token}, timeout=10)
     assert again.status_code == 303 and again.headers["location"] == "/console/signin"
@@ -307,7 +313,7 @@ def test_after_signing_out_the_session_is_dead(page: Page, console: Console) -> 
 def test_a_test_event_is_delivered_and_logged(page: Page, console: Console) -> None:
     sign_in(page, console)
     page.goto(f"{console.url}/callbacks")
-    page.click("#targets tr[data-kind='generation'] .test-event button")
+    submit(page, "#targets tr[data-kind='generation'] .test-event button")
     arrived = wait_for(
         lambda: [b for b in console.receiver.bodies() if b["EventType"] == "TestEvent"],
         60,
@@ -328,21 +334,21 @@ def test_an_app_made_in_the_console_can_rotate_its_key_with_a_grace_period(
 ) -> None:
     sign_in(page, console)
     page.goto(f"{console.url}/apps")
-    page.click("#create-app button")
+    submit(page, "#create-app button")
     made = Creds(
         int(page.inner_text("#shown-SdkAppId")),
         page.inner_text("#shown-SecretId"),
         page.inner_text("#shown-SecretKey"),
     )
     assert made.sdk_app_id not in (console.creds.sdk_app_id, console.other.sdk_app_id)
-    page.click("#signout")
+    submit(page, "#signout")
     sign_in(page, console, made)
     assert page.url.endswith("/console/recordings")
     page.goto(f"{console.url}/apps")
     assert page.locator(f"#apps tr[data-app='{made.sdk_app_id}']").count() == 1
     # A day of grace: the old key still signs API calls; the new one too.
     page.select_option(f"#apps tr[data-app='{made.sdk_app_id}'] select[name=grace]", "86400")
-    page.click(f"#apps tr[data-app='{made.sdk_app_id}'] .rotate button")
+    submit(page, f"#apps tr[data-app='{made.sdk_app_id}'] .rotate button")
     rotated = Creds(made.sdk_app_id, made.secret_id, page.inner_text("#shown-SecretKey"))
     assert rotated.secret_key != made.secret_key
     for creds in (made, rotated):
@@ -355,9 +361,9 @@ def test_an_app_made_in_the_console_can_rotate_its_key_with_a_grace_period(
     # No grace: the key before stops at once.
     page.goto(f"{console.url}/apps")
     page.select_option(f"#apps tr[data-app='{made.sdk_app_id}'] select[name=grace]", "0")
-    page.click(f"#apps tr[data-app='{made.sdk_app_id}'] .rotate button")
+    submit(page, f"#apps tr[data-app='{made.sdk_app_id}'] .rotate button")
     latest = Creds(made.sdk_app_id, made.secret_id, page.inner_text("#shown-SecretKey"))
-    page.click("#signout")
+    submit(page, "#signout")
     sign_in(page, console, rotated)
     assert page.url.endswith("/console/signin")
     sign_in(page, console, latest)
