@@ -173,10 +173,13 @@ def test_a_signed_in_user_sees_the_demo_class_on_its_timeline(
 def test_a_task_made_in_the_console_finishes_live_and_its_video_plays(
     page: Page, console: Console
 ) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     sign_in(page, console)
     recording_id = import_demo(page, console)
     page.check("input[name=template][value='1']")
     page.check("input[name=concat]")
+    page.check("#record-control tr[data-stream='bob'] input[name=rc_off]")
     submit(page, "#create-task button")
     assert "/console/tasks/" in page.url
     # The page follows the task by itself: its progress rises to 100 and the outputs show.
@@ -188,6 +191,10 @@ def test_a_task_made_in_the_console_finishes_live_and_its_video_plays(
         for i in range(page.locator("#outputs figure").count())
     }
     assert {"0", "2", "3"} <= types
+    # RecordControl from the form: bob is left out of the outputs.
+    captions = page.locator("#outputs figcaption").all_inner_texts()
+    assert not any(c.startswith("bob ") for c in captions), captions
+    assert '"DisableRecord": true' in (page.locator("details pre").text_content() or "")
     mix = page.locator("#outputs figure[data-type='3'] video")
     mix.evaluate("v => v.play()")
     wait_for(lambda: mix.evaluate("v => v.currentTime") > 0.5, 30, "the mixed video to play")
@@ -202,6 +209,8 @@ def test_a_task_made_in_the_console_finishes_live_and_its_video_plays(
     assert Image.open(io.BytesIO(png.content)).width == 3 * 240
     page.goto(f"{console.url}/recordings/{recording_id}")
     assert page.locator("#tasks a").count() >= 1
+    # Everything the pages loaded came from this server: nothing from the internet.
+    assert requested and all(u.startswith(console.server.url) for u in requested), requested
 
     # The delivery log shows the task's finished event, delivered to the receiver.
     wait_for(lambda: console.receiver.bodies(), 60, "a callback to arrive")
@@ -242,6 +251,31 @@ def test_a_failed_task_shows_its_error(page: Page, console: Console) -> None:
     page.locator("#error").wait_for(timeout=FINISH_S * 1000)
     assert page.inner_text("#error").startswith("FailedOperation")
     assert "filler.png" in page.inner_text("#error")
+
+
+def test_a_tasks_report_warnings_are_shown(page: Page, console: Console) -> None:
+    client = sdk(console.server.port, console.creds)
+    app = console.creds.sdk_app_id
+    imported = call(client, "ImportOnlineRecord", {"SdkAppId": app, **json.loads(console.manifest)})
+    record = {"SdkAppId": app, "TaskId": imported["TaskId"]}
+    wait_for(
+        lambda: call(client, "DescribeOnlineRecord", record)["Status"] == "FINISHED",
+        120,
+        "the import",
+    )
+    slot = {"LayoutParams": {"Width": 320, "Height": 240}, "InputStreamId": "nobody"}
+    custom = {"Canvas": {"LayoutParams": {"Width": 640, "Height": 480}}, "InputStreamList": [slot]}
+    params = {
+        "SdkAppId": app,
+        "OnlineRecordTaskId": imported["TaskId"],
+        "MixStream": {"Enabled": True, "Custom": custom},
+    }
+    task_id = call(client, "CreateVideoGenerationTask", params)["TaskId"]
+    sign_in(page, console)
+    page.goto(f"{console.url}/tasks/{task_id}")
+    page.locator("#warnings").wait_for(timeout=FINISH_S * 1000)
+    assert "SlotUnmatched" in page.inner_text("#warnings")
+    assert "SlotUnmatched" in page.inner_text("#outputs figure[data-type='3'] figcaption")
 
 
 def test_another_apps_pages_are_not_reachable_by_url(page: Page, console: Console) -> None:

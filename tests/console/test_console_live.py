@@ -92,3 +92,20 @@ def follow(
         'class="bar camera"' in fragment
         and "open" not in re.findall(r'class="bar[^"]*"', fragment)[0]
     )
+
+
+def test_the_session_cookie_is_secure_behind_https(srv: InProcessServer) -> None:
+    creds = srv.new_app()
+    with httpx.Client(base_url=f"http://127.0.0.1:{srv.port}", timeout=10) as web:
+        for proto, secure in (("http", False), ("https", True)):
+            form = web.get("/console/signin").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert csrf is not None
+            fields = {"csrf": csrf[1], "secret_id": creds.secret_id, "secret_key": creds.secret_key}
+            done = web.post("/console/signin", data=fields, headers={"X-Forwarded-Proto": proto})
+            cookie = next(
+                c for c in done.headers.get_list("set-cookie") if c.startswith("mixdown_console=")
+            )
+            assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+            assert ("secure" in cookie.lower().split("; ")) is secure, cookie
+            web.cookies.clear()

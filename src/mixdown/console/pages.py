@@ -463,7 +463,8 @@ async def _form(request: Request) -> dict[str, str]:
             return {}
         body.append(chunk)
     fields = parse_qs(b"".join(body).decode("utf-8", "replace"), keep_blank_values=True)
-    return {k: v[0] for k, v in fields.items() if v}
+    # A repeated field (a checkbox per stream) keeps every value, joined by newlines.
+    return {k: "\n".join(v) for k, v in fields.items() if v}
 
 
 def _now_ms() -> int:

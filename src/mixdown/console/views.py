@@ -288,6 +288,15 @@ def task_params(form: dict[str, str]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if form.get("concat") == "on":
         params["Concat"] = {"Enabled": True}
+    left_out, muted = _listed(form, "rc_off"), _listed(form, "rc_mute")
+    if left_out or muted:
+        params["RecordControl"] = {
+            "Enabled": True,
+            "StreamControls": [
+                {"StreamId": s, "DisableRecord": s in left_out, "DisableAudio": s in muted}
+                for s in sorted(left_out | muted)
+            ],
+        }
     template = form.get("template", "none")
     if template in ("1", "2"):
         params["MixStream"] = {"Enabled": True, "ModelId": int(template)}
@@ -300,6 +309,10 @@ def task_params(form: dict[str, str]) -> dict[str, Any]:
             raise InvalidParameter("MixStream: the layout editor's JSON must be an object")
         params["MixStream"] = mix
     return params
+
+
+def _listed(form: dict[str, str], name: str) -> set[str]:
+    return {v for v in form.get(name, "").split("\n") if v}
 
 
 def _now_ms() -> int:
