@@ -413,6 +413,11 @@ def test_a_wrong_key_cannot_sign_in_and_guessing_is_slowed(page: Page, console: 
     assert console.other.secret_key not in page.content()
     for _ in range(5):
         sign_in(page, console, wrong)
+    # No key the console was given is ever written to the server's log.
+    log = console.server.log()
+    assert "console sign-in refused" in log
+    for key in (console.creds.secret_key, console.other.secret_key, wrong.secret_key):
+        assert key not in log
     # Even the right key is refused for a while after too many wrong ones.
     sign_in(page, console, console.other)
     assert "Too many failed sign-ins" in page.inner_text("#message")
