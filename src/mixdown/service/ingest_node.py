@@ -7,6 +7,8 @@ the live recordings.
   without one), stops recordings that are due (AUTO, FORCE_STOP), drops the publishers of
   stopped recordings, finds the files of publishes whose end went unreported (Mixdown was
   down), and seals a stopped recording once every segment has its file, queueing its probe.
+- In a cluster, a second loop hands each finished file to the store, where the workers read
+  it (a long upload never holds up the watchdog).
 
 Media is never silently lost: a segment without a file after ``grace_s`` is counted in the
 recording's ExceptionCnt and logged with its stream.
@@ -66,7 +68,7 @@ class IngestNode:
         self._nginx: NginxIngest | None = None
         self.problem = ""
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     # --- life -------------------------------------------------------------------------
 
@@ -92,14 +94,17 @@ class IngestNode:
                 self._nginx, self.problem = None, exc.message
                 _log.error("RTMP ingest unavailable", extra={"reason": exc.message})
         self._tick()
-        self._thread = threading.Thread(target=self._watch, name="ingest-watchdog", daemon=True)
-        self._thread.start()
+        self._loop("ingest-watchdog", self._tick)
+        if self._store is not None:
+            # Uploads take as long as the files: on their own thread, a long one never
+            # delays a due stop.
+            self._loop("ingest-handoff", self._hand_off)
         _log.info("RTMP ingest ready", extra={"url": self.config.rtmp_url, "node": self.node_id})
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
         if self._nginx is not None:
             self._nginx.stop()
 
@@ -170,12 +175,19 @@ class IngestNode:
 
     # --- the watchdog -----------------------------------------------------------------
 
-    def _watch(self) -> None:
-        while not self._stop.wait(self.config.tick_s):
-            try:
-                self._tick()
-            except Exception:  # the database may be away: the next tick tries again
-                _log.exception("ingest watchdog tick failed")
+    def _loop(self, name: str, step: Callable[[], None]) -> None:
+        """Run ``step`` every ``tick_s`` on a thread of its own until stopped."""
+
+        def run() -> None:
+            while not self._stop.wait(self.config.tick_s):
+                try:
+                    step()
+                except Exception:  # the database or the store may be away: next time
+                    _log.exception("ingest step failed", extra={"step": name})
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def _tick(self) -> None:
         now_ms = self._now_ms()
@@ -185,7 +197,6 @@ class IngestNode:
             )
         self._stop_due(now_ms)
         self._reconcile(now_ms)
-        self._hand_off()
         self._seal_stopped(now_ms)
 
     def _stop_due(self, now_ms: int) -> None:
