@@ -205,7 +205,6 @@ class ServerProcess(MixdownProcess):
         return self
 
 
-
 class InProcessServer:
     """The same service and HTTP app under uvicorn in a thread, with an injected engine."""
 

@@ -14,28 +14,33 @@ import pytest
 
 from postgres_server import PostgresServer, postgres_server
 
-from .cluster import ffmpeg_processes
-from .conftest import wait_for
-from .test_cluster_jobs import (
+from .cluster import (
     LONG_MS,
     ONE_LANE,
     SHORT_LEASE,
-    _cluster,
-    _create,
-    _exactly_once,
-    _finished,
-    _import,
-    _imported,
-    _long_recording,
-    _rendering_worker,
-    long_media,  # noqa: F401 (the fixture)
+    create_generation,
+    exactly_once,
+    ffmpeg_processes,
+    import_record,
+    long_recording,
+    make_long_media,
+    rendering_worker,
+    running_cluster,
+    wait_generated,
+    wait_imported,
 )
+from .conftest import wait_for
 
 pytestmark = pytest.mark.media
 UNRENEWED = "lease not renewed"
 SWEEP_FAILED = "sweep failed; will retry"
 DISPATCH_FAILED = "callback dispatch failed; will retry"
 LOST = "queue connection lost; reconnecting"
+
+
+@pytest.fixture(scope="module")
+def long_media(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
+    return make_long_media(tmp_path_factory.mktemp("cluster-media"), ffmpeg)
 
 
 @pytest.fixture
@@ -53,14 +58,14 @@ def _health(url: str) -> int:
 def test_a_database_restarted_mid_render_leaves_the_workers_running_and_the_task_done_once(
     tmp_path: Path,
     own_postgres: PostgresServer,
-    long_media: Path,  # noqa: F811
+    long_media: Path,
 ) -> None:
-    with _cluster(tmp_path, own_postgres.url, long_media) as cluster:
+    with running_cluster(tmp_path, own_postgres.url, long_media) as cluster:
         workers = [cluster.worker(SHORT_LEASE | ONE_LANE).start() for _ in range(2)]
-        record_id = _import(cluster, _long_recording(cluster.creds.sdk_app_id))
-        _imported(cluster, record_id)
-        task_id = _create(cluster, record_id)
-        _rendering_worker(cluster)
+        record_id = import_record(cluster, long_recording(cluster.creds.sdk_app_id))
+        wait_imported(cluster, record_id)
+        task_id = create_generation(cluster, record_id)
+        rendering_worker(cluster)
 
         own_postgres.stop()
         # Down until every part of both workers has seen it: the running render's lease,
@@ -75,11 +80,11 @@ def test_a_database_restarted_mid_render_leaves_the_workers_running_and_the_task
             120,
             "both workers to take jobs again",
         )
-        done = _finished(cluster, task_id, timeout_s=240)
+        done = wait_generated(cluster, task_id, timeout_s=240)
 
         assert len(done["VideoInfoList"]) == 3
         for video in done["VideoInfoList"]:
             assert abs(video["VideoDuration"] - LONG_MS) <= 150
-        _exactly_once(cluster, task_id)
+        exactly_once(cluster, task_id)
         assert all(w.proc is not None and w.proc.poll() is None for w in workers)
         wait_for(lambda: not ffmpeg_processes(cluster.tmp), 10, "every ffmpeg to end")

@@ -19,23 +19,24 @@ import pytest
 import mediacheck as mc
 from mixdown.synth import ClipSpec, make_clip
 
-from .cluster import WorkerProcess, metric
-from .conftest import T0, call, wait_for
-from .test_cluster_jobs import (
+from .cluster import (
     LONG_MS,
     ONE_LANE,
     SHORT_LEASE,
     Cluster,
-    _cluster,
-    _create,
-    _exactly_once,
-    _finished,
-    _import,
-    _imported,
-    _kill_a_rendering_worker,
-    _long_recording,
-    long_media,
+    WorkerProcess,
+    create_generation,
+    exactly_once,
+    import_record,
+    kill_a_rendering_worker,
+    long_recording,
+    make_long_media,
+    metric,
+    running_cluster,
+    wait_generated,
+    wait_imported,
 )
+from .conftest import T0, call, wait_for
 
 pytestmark = pytest.mark.media
 
@@ -49,6 +50,11 @@ CUSTOM = {
         for sid, x in (("bob", 0), ("teacher", 160))
     ],
 }
+
+
+@pytest.fixture(scope="module")
+def long_media(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
+    return make_long_media(tmp_path_factory.mktemp("cluster-media"), ffmpeg)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +75,7 @@ def media(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
 
 @pytest.fixture
 def cluster(tmp_path: Path, scratch_url: str, media: Path) -> Iterator[Cluster]:
-    with _cluster(tmp_path, scratch_url, media) as made:
+    with running_cluster(tmp_path, scratch_url, media) as made:
         yield made
 
 
@@ -88,10 +94,10 @@ def test_a_class_mix_is_rendered_in_chunks_by_several_workers_and_joined_once(
             for sid in ("bob", "teacher")
         ],
     }
-    record_id = _import(cluster, record)
-    _imported(cluster, record_id)
-    task_id = _create(cluster, record_id, MixStream={"Enabled": True, "Custom": CUSTOM})
-    done = _finished(cluster, task_id, timeout_s=120)
+    record_id = import_record(cluster, record)
+    wait_imported(cluster, record_id)
+    task_id = create_generation(cluster, record_id, MixStream={"Enabled": True, "Custom": CUSTOM})
+    done = wait_generated(cluster, task_id, timeout_s=120)
 
     pieces = sorted(
         n for (n,) in cluster.rows("SELECT name FROM task_pieces WHERE task_id = :t", t=task_id)
@@ -128,7 +134,7 @@ def test_a_class_mix_is_rendered_in_chunks_by_several_workers_and_joined_once(
         assert abs(flash - want) <= 1000 / 15 and abs(beep - want) <= 1000 / 15
     assert mc.frame_times_ms(path)[-1] >= LENGTH_MS - 2 * 1000 / 15
 
-    _exactly_once(cluster, task_id)
+    exactly_once(cluster, task_id)
     # The pieces' own files are gone once published: only the final outputs are kept.
     kept = [p for p in (cluster.tmp / "api" / "outputs").rglob("*") if p.is_file()]
     assert sorted(p.name for p in kept) == sorted(
@@ -142,7 +148,7 @@ def test_a_class_mix_is_rendered_in_chunks_by_several_workers_and_joined_once(
 
 @pytest.fixture
 def long(tmp_path: Path, scratch_url: str, long_media: Path) -> Iterator[Cluster]:
-    with _cluster(tmp_path, scratch_url, long_media) as made:
+    with running_cluster(tmp_path, scratch_url, long_media) as made:
         yield made
 
 
@@ -152,14 +158,14 @@ __all__ = ["long_media"]  # the module fixture, shared with test_cluster_jobs
 def test_a_worker_killed_during_a_chunk_costs_that_chunk_only(long: Cluster) -> None:
     for _ in range(2):
         long.worker(SHORT_LEASE | CHUNKS | ONE_LANE).start()
-    record_id = _import(long, _long_recording(long.creds.sdk_app_id))
-    _imported(long, record_id)
-    task_id = _create(long, record_id)
+    record_id = import_record(long, long_recording(long.creds.sdk_app_id))
+    wait_imported(long, record_id)
+    task_id = create_generation(long, record_id)
 
-    _kill_a_rendering_worker(long)
-    done = _finished(long, task_id, timeout_s=180)
+    kill_a_rendering_worker(long)
+    done = wait_generated(long, task_id, timeout_s=180)
 
-    _exactly_once(long, task_id)
+    exactly_once(long, task_id)
     runs = dict(long.rows("SELECT name, runs FROM task_pieces WHERE task_id = :t", t=task_id))
     assert sum(1 for n in runs if ".chunk" in n) >= 12  # the mix and the whiteboard, in chunks
     assert sorted(runs.values())[-1] == 2 and sum(r == 2 for r in runs.values()) <= 2
@@ -192,14 +198,14 @@ def test_a_worker_killed_while_publishing_is_replaced_and_the_task_published_onc
 ) -> None:
     for _ in range(2):
         long.worker(SHORT_LEASE | CHUNKS).start()
-    record_id = _import(long, _long_recording(long.creds.sdk_app_id))
-    _imported(long, record_id)
-    task_id = _create(long, record_id)
+    record_id = import_record(long, long_recording(long.creds.sdk_app_id))
+    wait_imported(long, record_id)
+    task_id = create_generation(long, record_id)
 
     _publishing_worker(long).kill9()
-    done = _finished(long, task_id, timeout_s=120)
+    done = wait_generated(long, task_id, timeout_s=120)
 
-    _exactly_once(long, task_id)
+    exactly_once(long, task_id)
     assert len(done["VideoInfoList"]) == 3 and done["Progress"] == 100
     mix = next(v for v in done["VideoInfoList"] if v["VideoType"] == 3)
     got = httpx.get(mix["VideoUrl"], timeout=30)
@@ -214,10 +220,10 @@ def test_a_worker_killed_while_publishing_is_replaced_and_the_task_published_onc
 def test_without_a_chunk_length_a_class_is_cut_for_the_workers_there_are(long: Cluster) -> None:
     for _ in range(3):
         long.worker(SHORT_LEASE).start()
-    record_id = _import(long, _long_recording(long.creds.sdk_app_id))
-    _imported(long, record_id)
-    task_id = _create(long, record_id)
-    done = _finished(long, task_id, timeout_s=120)
+    record_id = import_record(long, long_recording(long.creds.sdk_app_id))
+    wait_imported(long, record_id)
+    task_id = create_generation(long, record_id)
+    done = wait_generated(long, task_id, timeout_s=120)
 
     # 24 s over three workers: chunks of the shortest length, 10 s (two each).
     names = {n for (n,) in long.rows("SELECT name FROM task_pieces WHERE task_id = :t", t=task_id)}

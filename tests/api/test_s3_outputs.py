@@ -66,8 +66,9 @@ def test_outputs_are_kept_in_s3_and_downloaded_by_presigned_urls(
     task_id = call(api, "CreateVideoGenerationTask", create)["TaskId"]
     describe = {"SdkAppId": creds.sdk_app_id, "TaskId": task_id}
     done = wait_for(
-        lambda: (d := call(api, "DescribeVideoGenerationTask", describe))["Status"] == "FINISHED"
-        and d,
+        lambda: (
+            (d := call(api, "DescribeVideoGenerationTask", describe))["Status"] == "FINISHED" and d
+        ),
         120,
         "the generation",
     )
