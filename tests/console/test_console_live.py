@@ -109,3 +109,21 @@ def test_the_session_cookie_is_secure_behind_https(srv: InProcessServer) -> None
             assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
             assert ("secure" in cookie.lower().split("; ")) is secure, cookie
             web.cookies.clear()
+
+
+def test_forms_and_hooks_with_any_characters_are_refused_not_crashed(
+    srv: InProcessServer,
+) -> None:
+    creds = srv.new_app()
+    with httpx.Client(base_url=f"http://127.0.0.1:{srv.port}", timeout=10) as web:
+        web.get("/console/signin")
+        forged = {"csrf": "\u00e9t\u00e9", "secret_id": creds.secret_id, "secret_key": "cl\u00e9"}
+        assert web.post("/console/signin", data=forged).status_code == 403
+        csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/console/signin").text)
+        assert csrf is not None
+        wrong = {"csrf": csrf[1], "secret_id": creds.secret_id, "secret_key": "cl\u00e9"}
+        assert web.post("/console/signin", data=wrong).status_code == 401
+        sign_in(web, creds)
+        assert web.post("/console/recordings", data={"csrf": "\u00e9"}).status_code == 403
+        hook = web.post("/ingest/rtmp/t\u00f6ken/publish", data={"app": "live", "name": "x"})
+        assert hook.status_code == 403

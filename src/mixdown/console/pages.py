@@ -150,7 +150,7 @@ class _Pages:
             request.state.user = user
             if request.method == "POST":
                 form = await _form(request)
-                if not secrets.compare_digest(form.get("csrf", ""), user.csrf):
+                if not _same(form.get("csrf", ""), user.csrf):
                     return self.render(request, "error.html", 403, message=_CSRF_REFUSED)
                 request.state.form = form
             return await handler(request)
@@ -187,7 +187,7 @@ class _Pages:
     async def signin(self, request: Request) -> Response:
         form = await _form(request)
         pre = request.cookies.get(PRE_COOKIE, "")
-        if not pre or not secrets.compare_digest(form.get("csrf", ""), pre):
+        if not pre or not _same(form.get("csrf", ""), pre):
             return self.render(request, "error.html", 403, message=_CSRF_REFUSED)
         secret_id = form.get("secret_id", "").strip()[:64]
         secret_key = form.get("secret_key", "")[:128]
@@ -210,7 +210,7 @@ class _Pages:
             if console.throttled(s, keys, now):
                 return "throttled"
             known = keys_of(s, secret_id, now) if secret_id else []
-            if not any(secrets.compare_digest(key, secret_key) for key in known):
+            if not any(_same(key, secret_key) for key in known):
                 console.failed(s, keys, now)
                 _log.warning("console sign-in refused", extra={"client": address})
                 return "refused"
@@ -452,6 +452,12 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
         samesite="strict",
         secure=secure,
     )
+
+
+def _same(sent: str, kept: str) -> bool:
+    """Constant-time equality of what a form sent and what we keep; as bytes, since a form
+    may send any character and ``compare_digest`` takes only ASCII strings."""
+    return secrets.compare_digest(sent.encode(), kept.encode())
 
 
 async def _form(request: Request) -> dict[str, str]:

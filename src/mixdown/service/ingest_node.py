@@ -115,7 +115,9 @@ class IngestNode:
 
     def hook(self, event: str, token: str, form: Mapping[str, str]) -> str:
         """Answer one nginx hook: "" to admit or acknowledge it, else why it is refused."""
-        if not secrets.compare_digest(token, self.settings.hook_token) or event not in HOOKS:
+        # As bytes: a path may hold any character, compare_digest takes only ASCII strings.
+        known = secrets.compare_digest(token.encode(), self.settings.hook_token.encode())
+        if not known or event not in HOOKS:
             return "unknown hook"
         name = StreamName.parse(form.get("name", ""))
         if name is None or form.get("app") != APPLICATION:
