@@ -26,6 +26,7 @@ from mixdown.store.models import (
     LiveSegment,
     Recording,
 )
+from mixdown.store.recordings import add_recording
 from mixdown.tiw import documents
 
 
@@ -39,25 +40,17 @@ def start_recording(
     now_ms: int,
 ) -> Recording:
     """A RECORDING recording; ``manifest`` holds its identity and parameters, no streams."""
-    row = Recording(
+    row = add_recording(
+        s,
         task_id=task_id,
         sdk_app_id=sdk_app_id,
+        manifest={**manifest, "RecordStartTimeMs": now_ms, "Pauses": [], "Streams": []},
         room_id=manifest["RoomId"],
         group_id=manifest["GroupId"],
         record_user_id=manifest["RecordUserId"],
-        status=RECORDING,
-        manifest={**manifest, "RecordStartTimeMs": now_ms, "Pauses": [], "Streams": []},
-        probes=None,
-        stop_ms=None,
-        error_code=None,
-        error_message=None,
-        created_ms=now_ms,
-        finished_ms=None,
-        live=True,
-        auto_stop_s=auto_stop_s,
-        active_ms=now_ms,
+        now_ms=now_ms,
     )
-    s.add(row)
+    row.status, row.live, row.auto_stop_s, row.active_ms = RECORDING, True, auto_stop_s, now_ms
     return row
 
 
