@@ -231,9 +231,14 @@ class _Pages:
     # --- recordings ---------------------------------------------------------------------
 
     async def recordings(self, request: Request) -> Response:
+        return await self._recordings_page(request)
+
+    async def _recordings_page(
+        self, request: Request, status: int = 200, message: str = ""
+    ) -> Response:
         user: console.SignedIn = request.state.user
         rows = await run_in_threadpool(views.recordings, self.b.db, user)
-        return self.render(request, "recordings.html", recordings=rows, message="")
+        return self.render(request, "recordings.html", status, recordings=rows, message=message)
 
     async def import_recording(self, request: Request) -> Response:
         user: console.SignedIn = request.state.user
@@ -244,15 +249,12 @@ class _Pages:
                 raise ValueError("not an object")
         except ValueError as exc:
             message = f"InvalidParameter: the manifest is not a JSON object ({exc})"
-            rows = await run_in_threadpool(views.recordings, self.b.db, user)
-            return self.render(request, "recordings.html", 400, recordings=rows, message=message)
+            return await self._recordings_page(request, 400, message)
         params = {**manifest, "SdkAppId": _app_of(form, user)}
         try:
             done = await self.act(request, "ImportOnlineRecord", params)
         except MixdownError as exc:
-            rows = await run_in_threadpool(views.recordings, self.b.db, user)
-            message = f"{exc.code}: {exc.message}"
-            return self.render(request, "recordings.html", 400, recordings=rows, message=message)
+            return await self._recordings_page(request, 400, f"{exc.code}: {exc.message}")
         return RedirectResponse(f"/console/recordings/{done['TaskId']}", status_code=303)
 
     async def recording(self, request: Request) -> Response:
@@ -373,13 +375,16 @@ class _Pages:
     # --- apps ---------------------------------------------------------------------------
 
     async def apps(self, request: Request) -> Response:
+        return await self._apps_page(request, None)
+
+    async def _apps_page(self, request: Request, shown: dict[str, Any] | None) -> Response:
+        """The user's apps; ``shown``: new credentials, on this page only."""
         user: console.SignedIn = request.state.user
         rows = await run_in_threadpool(views.apps, self.b.db, user)
-        return self.render(request, "apps.html", apps=rows, grace=GRACE_CHOICES, shown=None)
+        return self.render(request, "apps.html", apps=rows, grace=GRACE_CHOICES, shown=shown)
 
     async def new_app(self, request: Request) -> Response:
         """A new app with credentials of its own, shown this once."""
-        user: console.SignedIn = request.state.user
         created = await run_in_threadpool(create_app, self.b.db, now_ms=_now_ms())
         shown = {
             "SdkAppId": created.sdk_app_id,
@@ -387,9 +392,8 @@ class _Pages:
             "SecretKey": created.secret_key,
             "PushKey": created.push_key,
         }
-        rows = await run_in_threadpool(views.apps, self.b.db, user)
         _log.info("console created an app", extra={"sdk_app_id": created.sdk_app_id})
-        return self.render(request, "apps.html", apps=rows, grace=GRACE_CHOICES, shown=shown)
+        return await self._apps_page(request, shown)
 
     async def rotate_key(self, request: Request) -> Response:
         """A new SecretKey for one of the user's apps, shown this once; the old one keeps
@@ -397,7 +401,7 @@ class _Pages:
         user: console.SignedIn = request.state.user
         form = request.state.form
         app = _app_of(form, user)
-        grace_s = dict(GRACE_CHOICES).get(form.get("grace", ""), None)
+        grace_s = {value: seconds for value, seconds, _ in GRACE_CHOICES}.get(form.get("grace", ""))
         if app not in user.sdk_app_ids or grace_s is None:
             return self.render(request, "error.html", 400, message="No such app or grace period.")
 
@@ -407,9 +411,8 @@ class _Pages:
 
         key = await run_in_threadpool(rotate)
         _log.info("console rotated a key", extra={"sdk_app_id": app, "grace_s": grace_s})
-        rows = await run_in_threadpool(views.apps, self.b.db, user)
         shown = {"SdkAppId": app, "SecretId": user.secret_id, "SecretKey": key}
-        return self.render(request, "apps.html", apps=rows, grace=GRACE_CHOICES, shown=shown)
+        return await self._apps_page(request, shown)
 
     # --- files --------------------------------------------------------------------------
 
@@ -425,8 +428,14 @@ class _Pages:
 
 #: The event the console's "send a test event" button sends (an extension of TIW's events).
 TEST_EVENT = "TestEvent"
-#: How long a rotated key keeps working: (form value, seconds).
-GRACE_CHOICES = (("0", 0), ("3600", 3600), ("86400", 86400), ("604800", 7 * 86400))
+#: How long a rotated key may keep working: (form value, seconds, what the page says); the
+#: page offers the one of a day first.
+GRACE_CHOICES = (
+    ("86400", 86400, "1 day"),
+    ("0", 0, "not at all"),
+    ("3600", 3600, "1 hour"),
+    ("604800", 7 * 86400, "7 days"),
+)
 _CSRF_REFUSED = "This form has expired or did not come from this console: reload and try again."
 _THROTTLED = (
     f"Too many failed sign-ins: wait {console.FAILURE_WINDOW_MS // 60000} minutes and try again."
