@@ -20,6 +20,7 @@ from mixdown.synth import ClipSpec, make_clip
 from seaweed import Seaweed
 
 from .conftest import (
+    LONG_MS,
     T0,
     Creds,
     MixdownProcess,
@@ -113,22 +114,10 @@ def metric(text: str, name: str, **labels: str) -> float:
     raise AssertionError(f"no sample {wanted} in:\n{text}")
 
 
-#: Long enough to catch a generation while it renders (a few seconds, its renders one after
-#: another), short enough for a quick test.
-LONG_MS = 24_000
 ONE_LANE = {"MIXDOWN_RENDER_LANES": "1"}
 #: A short lease: a killed worker's task is taken over within seconds.
 SHORT_LEASE = {"MIXDOWN_LEASE_SECONDS": "3"}
 FINISHED = "VideoGenerationFinished"
-
-
-def make_long_media(root: Path, ffmpeg: str) -> Path:
-    """The long class's media: a blue whiteboard, a red camera with a 440 Hz tone."""
-    make_clip(
-        ClipSpec(duration_ms=LONG_MS, color="#3366CC", has_audio=False), root / "wb.mp4", ffmpeg
-    )
-    make_clip(ClipSpec(duration_ms=LONG_MS, color="#CC3333", tone_hz=440), root / "cam.mp4", ffmpeg)
-    return root
 
 
 @dataclass

@@ -252,6 +252,22 @@ def os_environ_without_proxies() -> dict[str, str]:
 
 
 T0 = 1_700_000_000_000
+#: Long enough to catch a generation while it renders (a few seconds, its renders one after
+#: another), short enough for a quick test.
+LONG_MS = 24_000
+
+
+@pytest.fixture(scope="session")
+def long_media(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
+    """The long class's media: a blue whiteboard, a red camera with a 440 Hz tone."""
+    from mixdown.synth import ClipSpec, make_clip
+
+    root = tmp_path_factory.mktemp("long-media")
+    make_clip(
+        ClipSpec(duration_ms=LONG_MS, color="#3366CC", has_audio=False), root / "wb.mp4", ffmpeg
+    )
+    make_clip(ClipSpec(duration_ms=LONG_MS, color="#CC3333", tone_hz=440), root / "cam.mp4", ffmpeg)
+    return root
 
 
 @pytest.fixture(scope="session")

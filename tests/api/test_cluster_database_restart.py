@@ -23,7 +23,6 @@ from .cluster import (
     ffmpeg_processes,
     import_record,
     long_recording,
-    make_long_media,
     rendering_worker,
     running_cluster,
     wait_generated,
@@ -36,11 +35,6 @@ UNRENEWED = "lease not renewed"
 SWEEP_FAILED = "sweep failed; will retry"
 DISPATCH_FAILED = "callback dispatch failed; will retry"
 LOST = "queue connection lost; reconnecting"
-
-
-@pytest.fixture(scope="module")
-def long_media(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
-    return make_long_media(tmp_path_factory.mktemp("cluster-media"), ffmpeg)
 
 
 @pytest.fixture

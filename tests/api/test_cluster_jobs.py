@@ -36,7 +36,6 @@ from .cluster import (
     import_record,
     kill_a_rendering_worker,
     long_recording,
-    make_long_media,
     metric,
     rendering_worker,
     running_cluster,
@@ -55,11 +54,6 @@ CALLBACK_TIMEOUT = ("--callback-timeout", "5")
 CALLBACK_KEY = "Xz4ZgayTr7rMgWQrH"
 #: A job lost between the commit that accepted its work and its deferral (a crash).
 DROP_JOB = "DELETE FROM procrastinate_jobs WHERE args->>'key' = :key RETURNING id"
-
-
-@pytest.fixture(scope="module")
-def long_media(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
-    return make_long_media(tmp_path_factory.mktemp("cluster-media"), ffmpeg)
 
 
 @pytest.fixture

@@ -30,7 +30,6 @@ from .cluster import (
     import_record,
     kill_a_rendering_worker,
     long_recording,
-    make_long_media,
     metric,
     running_cluster,
     wait_generated,
@@ -50,11 +49,6 @@ CUSTOM = {
         for sid, x in (("bob", 0), ("teacher", 160))
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def long_media(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
-    return make_long_media(tmp_path_factory.mktemp("cluster-media"), ffmpeg)
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +144,6 @@ def test_a_class_mix_is_rendered_in_chunks_by_several_workers_and_joined_once(
 def long(tmp_path: Path, scratch_url: str, long_media: Path) -> Iterator[Cluster]:
     with running_cluster(tmp_path, scratch_url, long_media) as made:
         yield made
-
-
-__all__ = ["long_media"]  # the module fixture, shared with test_cluster_jobs
 
 
 def test_a_worker_killed_during_a_chunk_costs_that_chunk_only(long: Cluster) -> None:

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from api.conftest import PYTHON, Creds, ServerProcess, call, free_port, sdk, wait_for
+from api.conftest import Creds, ServerProcess, call, cli_create_app, free_port, sdk, wait_for
 from api.wire_support import Receiver
 from mixdown.demo import write_inputs
 
@@ -49,16 +48,18 @@ class Console:
         return f"{self.server.url}/console"
 
 
-def _app(data: Path) -> Creds:
-    done = subprocess.run(
-        [PYTHON, "-m", "mixdown.cli", "apps", "create", "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+def imported(console: Console, creds: Creds) -> str:
+    """The demo class imported through the SDK for ``creds``'s app, once probed."""
+    client = sdk(console.server.port, creds)
+    params = {"SdkAppId": creds.sdk_app_id, **json.loads(console.manifest)}
+    task_id = str(call(client, "ImportOnlineRecord", params)["TaskId"])
+    record = {"SdkAppId": creds.sdk_app_id, "TaskId": task_id}
+    wait_for(
+        lambda: call(client, "DescribeOnlineRecord", record)["Status"] == "FINISHED",
+        120,
+        "the import",
     )
-    found = json.loads(done.stdout)
-    return Creds(found["SdkAppId"], found["SecretId"], found["SecretKey"])
+    return task_id
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,7 @@ def console(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Iterator[C
     root = tmp_path_factory.mktemp("console")
     manifest = write_inputs(root / "demo", ffmpeg)
     data = root / "data"
-    creds, other = _app(data), _app(data)
+    creds, other = cli_create_app(data), cli_create_app(data)
     env = {"MIXDOWN_PRESET": "ultrafast"}
     server = ServerProcess(
         data, "--ingest-root", str(manifest.parent), "--allow-private-urls", env=env
@@ -228,21 +229,11 @@ def test_a_task_made_in_the_console_finishes_live_and_its_video_plays(
 
 def test_a_failed_task_shows_its_error(page: Page, console: Console) -> None:
     client = sdk(console.server.port, console.creds)
-    imported = call(
-        client,
-        "ImportOnlineRecord",
-        {"SdkAppId": console.creds.sdk_app_id, **json.loads(console.manifest)},
-    )
-    record = {"SdkAppId": console.creds.sdk_app_id, "TaskId": imported["TaskId"]}
-    wait_for(
-        lambda: call(client, "DescribeOnlineRecord", record)["Status"] == "FINISHED",
-        120,
-        "the import",
-    )
+    record_id = imported(console, console.creds)
     missing = f"http://127.0.0.1:{free_port()}/filler.png"  # nothing listens there
     params = {
         "SdkAppId": console.creds.sdk_app_id,
-        "OnlineRecordTaskId": imported["TaskId"],
+        "OnlineRecordTaskId": record_id,
         "Concat": {"Enabled": True, "Image": missing},
     }
     task_id = call(client, "CreateVideoGenerationTask", params)["TaskId"]
@@ -256,18 +247,12 @@ def test_a_failed_task_shows_its_error(page: Page, console: Console) -> None:
 def test_a_tasks_report_warnings_are_shown(page: Page, console: Console) -> None:
     client = sdk(console.server.port, console.creds)
     app = console.creds.sdk_app_id
-    imported = call(client, "ImportOnlineRecord", {"SdkAppId": app, **json.loads(console.manifest)})
-    record = {"SdkAppId": app, "TaskId": imported["TaskId"]}
-    wait_for(
-        lambda: call(client, "DescribeOnlineRecord", record)["Status"] == "FINISHED",
-        120,
-        "the import",
-    )
+    record_id = imported(console, console.creds)
     slot = {"LayoutParams": {"Width": 320, "Height": 240}, "InputStreamId": "nobody"}
     custom = {"Canvas": {"LayoutParams": {"Width": 640, "Height": 480}}, "InputStreamList": [slot]}
     params = {
         "SdkAppId": app,
-        "OnlineRecordTaskId": imported["TaskId"],
+        "OnlineRecordTaskId": record_id,
         "MixStream": {"Enabled": True, "Custom": custom},
     }
     task_id = call(client, "CreateVideoGenerationTask", params)["TaskId"]
@@ -279,24 +264,17 @@ def test_a_tasks_report_warnings_are_shown(page: Page, console: Console) -> None
 
 
 def test_another_apps_pages_are_not_reachable_by_url(page: Page, console: Console) -> None:
-    client = sdk(console.server.port, console.other)
     app = console.other.sdk_app_id
-    imported = call(client, "ImportOnlineRecord", {"SdkAppId": app, **json.loads(console.manifest)})
-    record = {"SdkAppId": app, "TaskId": imported["TaskId"]}
-    wait_for(
-        lambda: call(client, "DescribeOnlineRecord", record)["Status"] == "FINISHED",
-        120,
-        "the import",
-    )
+    record_id = imported(console, console.other)
     task = call(
-        client,
+        sdk(console.server.port, console.other),
         "CreateVideoGenerationTask",
-        {"SdkAppId": app, "OnlineRecordTaskId": imported["TaskId"]},
+        {"SdkAppId": app, "OnlineRecordTaskId": record_id},
     )
     sign_in(page, console)
     for path in (
-        f"recordings/{imported['TaskId']}",
-        f"recordings/{imported['TaskId']}/timeline",
+        f"recordings/{record_id}",
+        f"recordings/{record_id}/timeline",
         f"tasks/{task['TaskId']}",
         f"tasks/{task['TaskId']}/state",
         f"tasks/{task['TaskId']}/sheet/0.png",
@@ -306,12 +284,12 @@ def test_another_apps_pages_are_not_reachable_by_url(page: Page, console: Consol
     for listing in ("recordings", "tasks"):
         shown = page.goto(f"{console.url}/{listing}")
         assert shown is not None
-        assert imported["TaskId"] not in shown.text() and task["TaskId"] not in shown.text()
+        assert record_id not in shown.text() and task["TaskId"] not in shown.text()
     # Nor can its recordings be generated from through the console's form.
     jar = {c["name"]: c["value"] for c in page.context.cookies()}
     page.goto(f"{console.url}/recordings")
     token = page.locator("input[name=csrf]").first.get_attribute("value")
-    form = {"csrf": token, "recording": imported["TaskId"], "app": str(app), "template": "none"}
+    form = {"csrf": token, "recording": record_id, "app": str(app), "template": "none"}
     sent = httpx.post(f"{console.url}/tasks", data=form, cookies=jar, timeout=30)
     assert sent.status_code == 404
 
